@@ -1,0 +1,10 @@
+"""Headless subcommands. Each module exposes `register(subparsers)` and sets `handler` on its parsers.
+
+Modules import their heavy dependencies inside the handlers so `duel --help` stays instant.
+"""
+
+from __future__ import annotations
+
+from tui.commands import bench_cmd, chat_cmd, models_cmd, runs_cmd, suites_cmd
+
+COMMAND_MODULES = [chat_cmd, models_cmd, suites_cmd, bench_cmd, runs_cmd]
