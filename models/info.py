@@ -24,6 +24,7 @@ class ModelInfo:
     license: str | None = None
     source: str = "path"  # "bundled", "registry", "path", "hf", "remote"
     sha256: str | None = None  # known hash of the file, if computed or stored
+    status: str = ""  # what still has to happen before use, e.g. "not assembled yet" (bundled Qwen)
     metadata: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
