@@ -40,7 +40,9 @@ class ModelInfo:
             return f"{n / 1e9:.1f}B"
         if n >= 1e6:
             return f"{n / 1e6:.0f}M"
-        return f"{n / 1e3:.0f}K"
+        if n >= 1e3:
+            return f"{n / 1e3:.0f}K"
+        return str(n)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
