@@ -1,9 +1,133 @@
-"""`duel bench` (not written yet)."""
+"""`duel bench`: run suites on models with progress bars, then print the scorecard.
+
+Ctrl-C asks the runner to stop after the item in flight (a second Ctrl-C aborts at once); every
+finished item is already stored, so the same command again resumes where it stopped.
+"""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
+from typing import Any
+
+BENCH_EXAMPLES = """examples:
+  duel bench sentiment -m qwen2.5-coder-0.5b -m smollm2-135m --limit 40 --seed 0
+  duel bench sentiment summarize --limit 20          (default models: the bundled pair)
+  duel bench all                                      every built-in suite
+  duel bench knowledge --shots 5                      5-shot multiple choice
+  duel bench sentiment --method generate              score by chat answers instead of log-likelihood
+  duel bench sentiment -m scripted:a -m scripted:b    deterministic test engines, no weights needed
+
+Models run one after another, each with every core (running two at once on a laptop only makes both
+slower and their timings meaningless). Ctrl-C stops cleanly; the same command again resumes.
+"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add this command's parser to `sub`."""
+    """Add `duel bench`."""
+    bench = sub.add_parser(
+        "bench",
+        help="run benchmark suites on models and print a scorecard",
+        description="Run benchmark suites on one or more models (results are stored and reused).",
+        epilog=BENCH_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    bench.add_argument("suites", nargs="+", metavar="SUITE", help="suite names (see `duel suites`) or 'all'")
+    bench.add_argument(
+        "-m",
+        "--model",
+        dest="models",
+        action="append",
+        metavar="MODEL",
+        help="model name, .gguf path or scripted:NAME; repeat to compare (default: the bundled pair)",
+    )
+    bench.add_argument("--limit", type=int, metavar="N", help="items per suite, stratified by label")
+    bench.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="seed of the --limit sample (default 0)"
+    )
+    bench.add_argument(
+        "--method",
+        choices=("loglik", "generate"),
+        default="loglik",
+        help="classification / multiple choice: log-likelihood of each option (default) or a chat answer",
+    )
+    bench.add_argument("--shots", type=int, default=0, metavar="K", help="few-shot exemplars per prompt")
+    bench.add_argument(
+        "--threads", type=int, metavar="N", help="CPU threads for the model (default: all cores)"
+    )
+    bench.add_argument("--ctx", type=int, default=4096, metavar="N", help="context window (default 4096)")
+    bench.add_argument(
+        "--max-tokens", type=int, metavar="N", help="override the generation limit of every suite"
+    )
+    bench.set_defaults(handler=cmd_bench)
+
+
+class _StopFlag:
+    """First Ctrl-C: finish the item in flight and stop. Second: abort now."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _StopFlag:
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nstopping after the item in flight (Ctrl-C again to abort)...", file=sys.stderr)
+
+    def __call__(self) -> bool:
+        return self.requested
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from benchmarks.runner import BenchRequest, run_bench
+    from models.errors import DuelError
+    from tui.commands.bench_view import BenchProgressView, print_scorecard
+
+    if args.models:
+        models = tuple(args.models)
+    else:
+        from models.resolve import DEFAULT_PAIR
+
+        models = tuple(DEFAULT_PAIR)
+    for name, value, low in (
+        ("--limit", args.limit, 1),
+        ("--threads", args.threads, 1),
+        ("--ctx", args.ctx, 256),
+    ):
+        if value is not None and value < low:
+            raise DuelError(f"{name} must be at least {low}")
+    request = BenchRequest(
+        suites=tuple(args.suites),
+        models=models,
+        limit=args.limit,
+        seed=args.seed,
+        method=args.method,
+        shots=args.shots,
+        threads=args.threads,
+        n_ctx=args.ctx,
+        max_tokens=args.max_tokens,
+    )
+    console = Console(stderr=False)
+    with _StopFlag() as stop, BenchProgressView(console) as view:
+        outcome = run_bench(request, on_event=view.handle, should_stop=stop)
+    from benchmarks.scorecard import build_scorecard
+
+    card = build_scorecard(str(outcome.run_id))
+    print_scorecard(console, card)
+    reused = f", {outcome.cached} reused from earlier runs" if outcome.cached else ""
+    console.print(f"run {outcome.run_id}: {outcome.status} ({outcome.computed} items computed{reused})")
+    if outcome.status != "complete":
+        console.print("run the same command again to resume where it stopped")
+    console.print(f"export: duel scorecard {outcome.run_id} --format md -o scorecard.md")
+    return 130 if outcome.stopped else 0

@@ -1,0 +1,400 @@
+"""The results store: SQLite, schema version in PRAGMA user_version, migrations applied in order.
+
+- `runs`: one row per `duel bench` invocation set; an identical command (same models, suites and
+  settings: the fingerprint) resumes the latest unfinished run instead of starting another.
+- `run_models`: who took part (identity: file name, sha256, quantization, size) and peak memory.
+- `results`: one row per finished item, committed immediately; its key is the cache key (model file
+  sha256, suite + version, item id, prompt hash, method, sampling settings), so any later run with the
+  same key reuses it instead of recomputing.
+- `run_items`: which results make up which run (a resumed or repeated run links cached results).
+- `file_hashes`: sha256 of model files by (path, size, mtime), so big files are hashed once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.errors import RunNotFoundError
+from models.paths import ensure, results_db_file
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: first schema
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        config TEXT NOT NULL,
+        pid INTEGER
+    );
+    CREATE INDEX runs_fingerprint ON runs(fingerprint);
+    CREATE TABLE run_models (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        model_ref TEXT NOT NULL,
+        model_key TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        load_s REAL,
+        peak_rss_bytes INTEGER,
+        PRIMARY KEY (run_id, model_ref)
+    );
+    CREATE TABLE results (
+        cache_key TEXT PRIMARY KEY,
+        model_key TEXT NOT NULL,
+        suite TEXT NOT NULL,
+        suite_version TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        method TEXT NOT NULL,
+        prompt_hash TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        target TEXT NOT NULL,
+        output TEXT,
+        score TEXT NOT NULL,
+        failed INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        latency_s REAL NOT NULL,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        created_at TEXT NOT NULL,
+        run_id INTEGER
+    );
+    CREATE TABLE run_items (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        model_ref TEXT NOT NULL,
+        suite TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        cache_key TEXT NOT NULL REFERENCES results(cache_key),
+        cached INTEGER NOT NULL,
+        PRIMARY KEY (run_id, model_ref, suite, item_id)
+    );
+    CREATE TABLE file_hashes (
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        PRIMARY KEY (path, size, mtime_ns)
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    created_at: str
+    updated_at: str
+    status: str
+    fingerprint: str
+    config: dict[str, Any]
+    pid: int | None
+
+    @property
+    def display_status(self) -> str:
+        """complete, running (its process is alive) or partial (stopped or killed before the end)."""
+        if self.status == "complete":
+            return "complete"
+        if self.status == "running" and self.pid and _pid_alive(self.pid) and self.pid != os.getpid():
+            return "running"
+        return "partial"
+
+
+def _pid_alive(pid: int) -> bool:
+    import psutil
+
+    return psutil.pid_exists(pid)
+
+
+@dataclass(frozen=True)
+class ResultRecord:
+    cache_key: str
+    model_key: str
+    suite: str
+    suite_version: str
+    item_id: str
+    method: str
+    prompt_hash: str
+    settings: Mapping[str, Any]
+    target: str
+    output: str | None
+    score: Mapping[str, Any]
+    failed: bool
+    error: str | None
+    latency_s: float
+    prompt_tokens: int | None
+    completion_tokens: int | None
+
+
+class ResultsStore:
+    """One connection per thread/process; each finished item is its own committed transaction."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or results_db_file()
+        ensure(self.path.parent)
+        # A generous timeout: the TUI and a CLI run may write at the same time.
+        self.conn = sqlite3.connect(self.path, timeout=30)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> ResultsStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------------------ schema
+
+    def migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            from models.errors import DuelError
+
+            raise DuelError(
+                f"{self.path} was written by a newer duel (schema {version} > {SCHEMA_VERSION}); upgrade duel"
+            )
+        for index in range(version, SCHEMA_VERSION):
+            # One transaction per migration: the schema and its version number change together.
+            try:
+                self.conn.executescript(
+                    "BEGIN;" + MIGRATIONS[index] + f"; PRAGMA user_version = {index + 1}; COMMIT;"
+                )
+            except sqlite3.Error:
+                self.conn.rollback()
+                raise
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    # -------------------------------------------------------------------------------------- runs
+
+    def start_or_resume(self, fingerprint: str, config: Mapping[str, Any]) -> tuple[RunRow, bool]:
+        """The latest unfinished run with this fingerprint (resumed), else a new run."""
+        row = self.conn.execute(
+            "SELECT * FROM runs WHERE fingerprint = ? AND status != 'complete' ORDER BY id DESC LIMIT 1",
+            (fingerprint,),
+        ).fetchone()
+        stamp = now_iso()
+        with self.conn:
+            if row is not None:
+                self.conn.execute(
+                    "UPDATE runs SET status = 'running', updated_at = ?, pid = ? WHERE id = ?",
+                    (stamp, os.getpid(), row["id"]),
+                )
+                run_id, resumed = int(row["id"]), True
+            else:
+                cur = self.conn.execute(
+                    "INSERT INTO runs (created_at, updated_at, status, fingerprint, config, pid) "
+                    "VALUES (?, ?, 'running', ?, ?, ?)",
+                    (stamp, stamp, fingerprint, json.dumps(config), os.getpid()),
+                )
+                run_id, resumed = int(cur.lastrowid or 0), False
+        return self.get_run(run_id), resumed
+
+    def finish_run(self, run_id: int, status: str) -> None:
+        with self.conn:
+            self.conn.execute(
+                "UPDATE runs SET status = ?, updated_at = ? WHERE id = ?", (status, now_iso(), run_id)
+            )
+
+    def _run(self, row: sqlite3.Row) -> RunRow:
+        return RunRow(
+            int(row["id"]),
+            row["created_at"],
+            row["updated_at"],
+            row["status"],
+            row["fingerprint"],
+            json.loads(row["config"]),
+            row["pid"],
+        )
+
+    def get_run(self, run_id: int) -> RunRow:
+        row = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise RunNotFoundError(f"no run with id {run_id} (see `duel runs`)")
+        return self._run(row)
+
+    def resolve_run(self, ref: str) -> RunRow:
+        """`last` or a numeric id."""
+        if ref == "last":
+            row = self.conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+            if row is None:
+                raise RunNotFoundError("no runs yet: start one with `duel bench SUITE`")
+            return self._run(row)
+        if not ref.isdigit():
+            raise RunNotFoundError(f"'{ref}' is not a run id (use a number from `duel runs`, or `last`)")
+        return self.get_run(int(ref))
+
+    def delete_run(self, run_id: int) -> None:
+        """Forget a run (its links and model rows); stored results stay as the cache for later runs."""
+        self.get_run(run_id)
+        with self.conn:
+            self.conn.execute("DELETE FROM run_items WHERE run_id = ?", (run_id,))
+            self.conn.execute("DELETE FROM run_models WHERE run_id = ?", (run_id,))
+            self.conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+
+    def list_runs(self) -> list[RunRow]:
+        return [self._run(r) for r in self.conn.execute("SELECT * FROM runs ORDER BY id DESC")]
+
+    # ------------------------------------------------------------------------------------ models
+
+    def record_model(
+        self, run_id: int, model_ref: str, model_key: str, identity: Mapping[str, Any], load_s: float | None
+    ) -> None:
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO run_models (run_id, model_ref, model_key, identity, load_s, peak_rss_bytes) "
+                "VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT (run_id, model_ref) DO UPDATE SET "
+                "model_key = excluded.model_key, identity = excluded.identity, load_s = excluded.load_s",
+                (run_id, model_ref, model_key, json.dumps(identity), load_s),
+            )
+
+    def update_peak_rss(self, run_id: int, model_ref: str, rss: int) -> None:
+        with self.conn:
+            self.conn.execute(
+                "UPDATE run_models SET peak_rss_bytes = MAX(COALESCE(peak_rss_bytes, 0), ?) "
+                "WHERE run_id = ? AND model_ref = ?",
+                (rss, run_id, model_ref),
+            )
+
+    def run_models(self, run_id: int) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT * FROM run_models WHERE run_id = ? ORDER BY rowid", (run_id,))
+        return [
+            {
+                "model_ref": r["model_ref"],
+                "model_key": r["model_key"],
+                "identity": json.loads(r["identity"]),
+                "load_s": r["load_s"],
+                "peak_rss_bytes": r["peak_rss_bytes"],
+            }
+            for r in rows
+        ]
+
+    # ----------------------------------------------------------------------------------- results
+
+    def cached(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        keys = list(keys)
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(f"SELECT * FROM results WHERE cache_key IN ({marks})", chunk):
+                found[row["cache_key"]] = self._result(row)
+        return found
+
+    def link_cached(self, run_id: int, model_ref: str, suite: str, pairs: Sequence[tuple[str, str]]) -> None:
+        """Attach already stored results (item id, cache key) to this run, in one transaction."""
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO run_items (run_id, model_ref, suite, item_id, cache_key, cached) "
+                "VALUES (?, ?, ?, ?, ?, COALESCE((SELECT cached FROM run_items WHERE run_id = ? AND "
+                "model_ref = ? AND suite = ? AND item_id = ?), 1))",
+                [
+                    (run_id, model_ref, suite, item, key, run_id, model_ref, suite, item)
+                    for item, key in pairs
+                ],
+            )
+
+    def add_result(self, run_id: int, model_ref: str, record: ResultRecord) -> None:
+        """Store one finished item and link it to the run: one transaction, committed before returning."""
+        columns = (
+            "cache_key, model_key, suite, suite_version, item_id, method, prompt_hash, settings, target, "
+            "output, score, failed, error, latency_s, prompt_tokens, completion_tokens, created_at, run_id"
+        )
+        with self.conn:
+            self.conn.execute(
+                f"INSERT OR REPLACE INTO results ({columns}) VALUES ({', '.join('?' * 18)})",
+                (
+                    record.cache_key,
+                    record.model_key,
+                    record.suite,
+                    record.suite_version,
+                    record.item_id,
+                    record.method,
+                    record.prompt_hash,
+                    json.dumps(record.settings, sort_keys=True),
+                    record.target,
+                    record.output,
+                    json.dumps(record.score),
+                    int(record.failed),
+                    record.error,
+                    record.latency_s,
+                    record.prompt_tokens,
+                    record.completion_tokens,
+                    now_iso(),
+                    run_id,
+                ),
+            )
+            self.conn.execute(
+                "INSERT OR REPLACE INTO run_items (run_id, model_ref, suite, item_id, cache_key, cached) "
+                "VALUES (?, ?, ?, ?, ?, 0)",
+                (run_id, model_ref, record.suite, record.item_id, record.cache_key),
+            )
+            self.conn.execute("UPDATE runs SET updated_at = ? WHERE id = ?", (now_iso(), run_id))
+
+    def count_run_items(self, run_id: int) -> int:
+        return int(
+            self.conn.execute("SELECT COUNT(*) FROM run_items WHERE run_id = ?", (run_id,)).fetchone()[0]
+        )
+
+    def _result(self, row: sqlite3.Row) -> dict[str, Any]:
+        data = dict(row)
+        data["score"] = json.loads(data["score"])
+        data["settings"] = json.loads(data["settings"])
+        data["failed"] = bool(data["failed"])
+        return data
+
+    def run_results(self, run_id: int) -> list[dict[str, Any]]:
+        """Every per-item result of a run, with the run's model ref and whether it was reused."""
+        rows = self.conn.execute(
+            "SELECT ri.model_ref AS model_ref, ri.cached AS cached, r.* FROM run_items ri "
+            "JOIN results r ON r.cache_key = ri.cache_key WHERE ri.run_id = ? "
+            "ORDER BY ri.suite, ri.model_ref, ri.rowid",
+            (run_id,),
+        )
+        out = []
+        for row in rows:
+            data = self._result(row)
+            data["cached"] = bool(row["cached"])
+            out.append(data)
+        return out
+
+    # ------------------------------------------------------------------------------ file hashes
+
+    def file_sha256(self, path: Path) -> str:
+        """sha256 of a model file, remembered by (path, size, mtime) so a 469 MiB file is hashed once."""
+        import hashlib
+
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        row = self.conn.execute(
+            "SELECT sha256 FROM file_hashes WHERE path = ? AND size = ? AND mtime_ns = ?", key
+        ).fetchone()
+        if row:
+            return str(row[0])
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 22):
+                digest.update(block)
+        value = digest.hexdigest()
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?)", (*key, value))
+        return value

@@ -1,0 +1,143 @@
+"""Rich rendering for `duel bench`: one progress bar per model x suite, then the scorecard tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from benchmarks import events as ev
+from benchmarks.export import METRIC_LABELS
+from benchmarks.scorecard import Scorecard
+
+
+class BenchProgressView:
+    """Consumes runner events; bars show done/total, ETA and the running score."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[count]}"),
+            TextColumn("{task.fields[score]}"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self.tasks: dict[tuple[str, str], TaskID] = {}
+        self.assembly: dict[str, TaskID] = {}
+
+    def __enter__(self) -> BenchProgressView:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)
+
+    def _score(self, metric: str, value: float | None) -> str:
+        label = METRIC_LABELS.get(metric, metric)
+        return f"{label} {value:.3f}" if value is not None else f"{label} —"
+
+    def handle(self, event: Any) -> None:
+        p = self.progress
+        if isinstance(event, ev.RunStarted):
+            word = "resuming" if event.resumed else "starting"
+            p.console.print(f"{word} run {event.run_id}")
+            for plan in event.plan:
+                self.tasks[(plan.model_ref, plan.suite)] = p.add_task(
+                    f"{plan.model_ref} · {plan.suite}", total=plan.total, start=False, score="",
+                    count=f"0/{plan.total}",
+                )
+        elif isinstance(event, ev.ModelLoading):
+            p.console.print(f"loading {event.model_ref}...")
+        elif isinstance(event, ev.ModelProgress):
+            task = self.assembly.get(event.model_ref)
+            if task is None:
+                task = p.add_task(f"preparing {event.model_ref}", total=event.total, score="", count="")
+                self.assembly[event.model_ref] = task
+            count = f"{event.done / 2**20:.0f}/{event.total / 2**20:.0f} MiB"
+            p.update(task, completed=event.done, total=event.total, count=count)
+        elif isinstance(event, ev.ModelLoaded):
+            ident = event.identity
+            p.console.print(
+                f"loaded {event.model_ref} ({ident.get('file') or ident.get('name')}, "
+                f"{ident.get('quantization') or 'n/a'}) in {event.load_s:.1f}s"
+            )
+        elif isinstance(event, ev.TaskStarted):
+            task = self.tasks[(event.model_ref, event.suite)]
+            # Reset so the ETA is estimated from items computed now, not from the reused ones.
+            p.reset(
+                task,
+                total=event.total,
+                completed=event.cached,
+                score=self._score(event.metric, event.running_score),
+                count=f"{event.cached}/{event.total}",
+            )
+            if event.cached:
+                p.console.print(
+                    f"{event.model_ref} · {event.suite}: {event.cached} items reused from earlier runs"
+                )
+        elif isinstance(event, ev.ItemDone):
+            task = self.tasks[(event.model_ref, event.suite)]
+            p.update(
+                task,
+                completed=event.done,
+                count=f"{event.done}/{event.total}",
+                score=self._score(event.metric, event.running_score),
+            )
+        elif isinstance(event, ev.TaskFinished):
+            task = self.tasks[(event.model_ref, event.suite)]
+            p.stop_task(task)
+        elif isinstance(event, ev.Notice):
+            p.console.print(f"[yellow]note:[/yellow] {event.text}")
+        elif isinstance(event, ev.RunFinished) and event.stopped:
+            p.console.print("stopped; finished items are saved")
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def print_scorecard(console: Console, card: Scorecard) -> None:
+    """One small table per suite (fits 80 columns), each followed by its head-to-head line."""
+    console.print(f"[bold]Scorecard — run {card.run['id']} ({card.run['status']})[/bold]")
+    suites = list(dict.fromkeys(row["suite"] for row in card.rows))
+    for suite in suites:
+        rows = [r for r in card.rows if r["suite"] == suite]
+        metric = METRIC_LABELS.get(rows[0]["metric"], rows[0]["metric"])
+        table = Table(title=f"{suite} — {metric} ({rows[0]['method']})", title_justify="left", box=box.SIMPLE)
+        table.add_column("model", overflow="fold")
+        for column in ("score", "95% CI", "n", "fail", "s/item", "tok/s"):
+            table.add_column(column, justify="right", no_wrap=True)
+        for row in rows:
+            ci = "—" if row["ci_low"] is None else f"{row['ci_low']:.2f}–{row['ci_high']:.2f}"
+            table.add_row(
+                row["model"],
+                _fmt(row["value"]),
+                ci,
+                str(row["items"]),
+                str(row["failures"]),
+                _fmt(row["mean_latency_s"], 2),
+                _fmt(row["tokens_per_s"], 1),
+            )
+        console.print(table)
+        for h in card.head_to_head:
+            if h["suite"] != suite:
+                continue
+            style = "green" if h["winner"] else "dim"
+            console.print(
+                f"  {h['model_a']} {h['value_a']:.3f} vs {h['model_b']} {h['value_b']:.3f} — "
+                f"[{style}]{h['verdict']}[/{style}]"
+            )
