@@ -1,0 +1,65 @@
+"""The engine a pane uses, guarded so one thread at a time touches it.
+
+An engine serves one caller at a time (a llama.cpp context is not re-entrant), and a pane's
+generation, model switch and shutdown all run in different threads. Each takes the slot's lock
+for as long as it uses the engine; waiting polls `should_stop` so a cancelled worker never hangs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from engines.base import Engine
+
+# One model opens or closes at a time in this process: llama-cpp-python's loader points fds 1 and 2
+# at /dev/null while it loads (os.dup2, process-wide) and puts back what it saw, so two loads that
+# overlap can leave stdout and stderr pointing at /dev/null for good (seen here).
+OPEN_LOCK = threading.Lock()
+
+
+@contextmanager
+def one_load_at_a_time(should_stop: Callable[[], bool] = lambda: False) -> Iterator[None]:
+    while not OPEN_LOCK.acquire(timeout=0.05):
+        if should_stop():
+            raise CancelledWhileWaiting
+    try:
+        yield
+    finally:
+        OPEN_LOCK.release()
+
+
+class CancelledWhileWaiting(Exception):
+    """The worker was cancelled while it waited (for the engine, or for a model file to be ready)."""
+
+
+class EngineSlot:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.engine: Engine | None = None
+        self.ref: str | None = None
+        self.failure: str | None = None  # why the last load left no engine (read by waiting workers)
+
+    @contextmanager
+    def hold(self, should_stop: Callable[[], bool] = lambda: False) -> Iterator[EngineSlot]:
+        while not self._lock.acquire(timeout=0.05):
+            if should_stop():
+                raise CancelledWhileWaiting
+        try:
+            yield self
+        finally:
+            self._lock.release()
+
+    def close(self, timeout_s: float = 10.0) -> bool:
+        """Close the engine once no thread uses it; False if it stayed busy past `timeout_s`."""
+        if not self._lock.acquire(timeout=timeout_s):
+            return False
+        try:
+            engine, self.engine, self.ref = self.engine, None, None
+            if engine is not None:
+                with one_load_at_a_time():
+                    engine.close()
+            return True
+        finally:
+            self._lock.release()

@@ -1,0 +1,142 @@
+"""Choose the model of one pane: a searchable list of bundled and registered models, or any reference.
+
+The list is read in a thread worker (reading GGUF headers touches the disk); typing filters it, and
+whatever is typed can also be loaded as a reference (a path to a .gguf file, `scripted:...`, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from models.info import ModelInfo
+
+TYPED_PREFIX = "typed:"
+
+
+def model_ref(info: ModelInfo) -> str:
+    """The reference that loads `info` again: its name when duel knows it by name, else its path."""
+    if info.source in ("bundled", "registry") or info.path is None:
+        return info.name
+    return str(info.path)
+
+
+def matches(info: ModelInfo, query: str) -> bool:
+    haystack = " ".join(
+        [info.name, info.family, info.architecture, info.quantization, info.display_name, info.source]
+    ).lower()
+    return all(word in haystack for word in query.lower().split())
+
+
+def looks_like_ref(text: str) -> bool:
+    return any(mark in text for mark in ("/", ":", ".gguf", "\\"))
+
+
+class ModelPickerScreen(ModalScreen[str | None]):
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Cancel"),
+        Binding("down", "cursor(1)", "Next", show=False),
+        Binding("up", "cursor(-1)", "Previous", show=False),
+    ]
+
+    @dataclass
+    class ModelsListed(Message):
+        models: list[ModelInfo]
+
+    def __init__(self, pane: str, current_ref: str, list_models: Callable[[], list[ModelInfo]]) -> None:
+        super().__init__()
+        self.pane = pane
+        self.current_ref = current_ref
+        self._list_models = list_models
+        self.models: list[ModelInfo] | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="picker"):
+            yield Label(f"Model for the {self.pane} pane", classes="dialog-title")
+            yield Input(placeholder="Filter, or type a path / reference and press Enter", id="search")
+            yield OptionList(id="models")
+            yield Static("Reading the model list…", id="picker-hint", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#search", Input).focus()
+        self.run_worker(self._list_blocking, thread=True, name="list models", exit_on_error=False)
+
+    def _list_blocking(self) -> None:
+        self.post_message(self.ModelsListed(self._list_models()))
+
+    def on_model_picker_screen_models_listed(self, message: ModelsListed) -> None:
+        self.models = message.models
+        self._refill()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.models = []
+            self._refill()
+            self.query_one("#picker-hint", Static).update(
+                Text(f"Could not list models: {event.worker.error}. You can still type a reference.")
+            )
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self) -> None:
+        self._refill()
+
+    def _refill(self) -> None:
+        query = self.query_one("#search", Input).value.strip()
+        listed = [m for m in (self.models or []) if matches(m, query)]
+        options: list[Option] = []
+        if query and (looks_like_ref(query) or not listed):
+            options.append(Option(Text.assemble("Load ", (query, "bold")), id=TYPED_PREFIX + query))
+        for info in listed:
+            ref = model_ref(info)
+            label = Text(info.name, style="bold")
+            label.append(
+                f"  {info.family or '?'} · {info.architecture or '?'} · {info.parameters_label()}"
+                f" · {info.quantization or '?'} · {info.source}",
+                style="dim",
+            )
+            if ref == self.current_ref or info.name == self.current_ref:
+                label.append("  (current)", style="italic")
+            options.append(Option(label, id=ref))
+        option_list = self.query_one("#models", OptionList)
+        option_list.clear_options()
+        option_list.add_options(options)
+        if options:
+            option_list.highlighted = 0
+        hint = self.query_one("#picker-hint", Static)
+        if self.models is not None:
+            count = len(self.models)
+            hint.update(Text(f"{len(listed)} of {count} models · ↑↓ choose · Enter load · Escape cancel"))
+
+    def action_cursor(self, step: int) -> None:
+        option_list = self.query_one("#models", OptionList)
+        if option_list.option_count:
+            current = option_list.highlighted if option_list.highlighted is not None else -step
+            option_list.highlighted = (current + step) % option_list.option_count
+
+    def _choose(self, option_id: str | None) -> None:
+        if not option_id:
+            return
+        self.dismiss(option_id.removeprefix(TYPED_PREFIX))
+
+    @on(Input.Submitted, "#search")
+    def _submitted(self, event: Input.Submitted) -> None:
+        option_list = self.query_one("#models", OptionList)
+        if option_list.highlighted is not None:
+            self._choose(option_list.get_option_at_index(option_list.highlighted).id)
+        elif event.value.strip():
+            self._choose(TYPED_PREFIX + event.value.strip())
+
+    @on(OptionList.OptionSelected, "#models")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self._choose(event.option.id)

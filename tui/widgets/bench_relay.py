@@ -1,0 +1,200 @@
+"""Runs in the benchmark worker thread: turns runner events into batched messages for the screen.
+
+It adds to each finished item what the feed shows (the item text from the suite, the answer and
+score from the results store, which the runner has just committed) and the running score's 95%
+interval (benchmarks.stats). Messages go out at most every `interval_s` for item events, at once for
+events that change the layout (a task starting or ending, a model loading, the run ending), so a fast
+engine cannot flood the UI with thousands of messages a second.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual.message import Message
+
+from benchmarks import events as ev
+from benchmarks.store import ResultsStore
+from benchmarks.suites import LETTERS, Item, Suite
+from tui.widgets.bench_messages import BenchBatch, FeedEntry, TaskScore
+
+PROPORTION_METRICS = ("accuracy", "exact_match")  # 0/1 per item: Wilson interval
+BOOTSTRAP_EVERY_S = 1.0  # a bootstrap interval (ROUGE) is recomputed at most this often while running
+IMMEDIATE = (
+    ev.RunStarted,
+    ev.ModelLoading,
+    ev.ModelLoaded,
+    ev.TaskStarted,
+    ev.TaskFinished,
+    ev.Notice,
+    ev.RunFinished,
+)
+
+_ROWS_SQL = (
+    "SELECT ri.item_id AS item_id, ri.cached AS cached, r.output AS output, r.score AS score, "
+    "r.target AS target, r.failed AS failed, r.error AS error, r.latency_s AS latency_s "
+    "FROM run_items ri JOIN results r ON r.cache_key = ri.cache_key "
+    "WHERE ri.run_id = ? AND ri.model_ref = ? AND ri.suite = ?"
+)
+
+
+def item_prompt(suite: Suite, item: Item) -> str:
+    """The item as a person reads it: the text, and the lettered options of a multiple-choice item."""
+    if not item.choices:
+        return item.text
+    options = "\n".join(f"{LETTERS[i]}. {choice}" for i, choice in enumerate(item.choices))
+    return f"{item.text}\n{options}"
+
+
+def primary_value(score: dict[str, Any]) -> float:
+    """The item's value on the suite's main metric, as the runner counts it (ROUGE-L, else right/wrong)."""
+    return float(score.get("rougeL", score.get("correct", 0.0)))
+
+
+def shown_answer(task: str, output: str | None, score: dict[str, Any], error: str | None) -> str:
+    if error:
+        return f"error: {error}"
+    if task == "summarize":
+        return (output or "").strip() or "(empty)"
+    pred = score.get("pred")
+    return "unparseable" if pred is None else str(pred)
+
+
+class BenchRelay:
+    def __init__(
+        self,
+        suites: dict[str, Suite],
+        store: ResultsStore,
+        post: Callable[[Message], object],
+        *,
+        interval_s: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.suites = suites
+        self.items = {name: {item.id: item for item in suite.items} for name, suite in suites.items()}
+        self.store = store
+        self.post = post
+        self.interval_s = interval_s
+        self.clock = clock
+        self.run_id: int | None = None
+        self._buffer: list[Any] = []
+        self._last_flush = 0.0
+        self._entries: dict[tuple[str, str], list[FeedEntry]] = {}
+        self._metric: dict[tuple[str, str], str] = {}
+        self._intervals: dict[tuple[str, str], tuple[float | None, float | None, float]] = {}
+
+    # ----- the runner's on_event --------------------------------------------------------------
+    def __call__(self, event: ev.Event) -> None:
+        if isinstance(event, ev.RunStarted):
+            self.run_id = event.run_id
+            self._buffer.append(event)
+        elif isinstance(event, ev.ItemDone):
+            entry = self._entry_for(event.model_ref, event.suite, event.item_id)
+            key = (event.model_ref, event.suite)
+            self._entries.setdefault(key, []).append(entry)
+            self._buffer += [entry, self._score(key)]
+        elif isinstance(event, ev.TaskStarted):
+            key = (event.model_ref, event.suite)
+            self._metric[key] = event.metric
+            self._entries[key] = self._reused(event.model_ref, event.suite) if event.cached else []
+            self._buffer += [event, *self._entries[key], self._score(key, final=True)]
+        elif isinstance(event, ev.TaskFinished):
+            self._buffer += [self._score((event.model_ref, event.suite), final=True), event]
+        elif isinstance(event, ev.ModelProgress):
+            # Assembling a big file reports often; only the latest figure matters.
+            self._buffer = [e for e in self._buffer if not isinstance(e, ev.ModelProgress)]
+            self._buffer.append(event)
+        else:
+            self._buffer.append(event)
+        if isinstance(event, IMMEDIATE) or self.clock() - self._last_flush >= self.interval_s:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._buffer:
+            batch, self._buffer = self._buffer, []
+            # Only the newest running score of each task is worth drawing.
+            last = {(e.model_ref, e.suite): i for i, e in enumerate(batch) if isinstance(e, TaskScore)}
+            batch = [
+                e
+                for i, e in enumerate(batch)
+                if not isinstance(e, TaskScore) or last[(e.model_ref, e.suite)] == i
+            ]
+            self.post(BenchBatch(batch))
+        self._last_flush = self.clock()
+
+    # ----- building entries -------------------------------------------------------------------
+    def _rows(self, model_ref: str, suite: str, item_id: str | None = None) -> list[Any]:
+        sql, args = _ROWS_SQL, [self.run_id, model_ref, suite]
+        if item_id is not None:
+            sql += " AND ri.item_id = ?"
+            args.append(item_id)
+        return list(self.store.conn.execute(sql + " ORDER BY ri.rowid", args))
+
+    def _make_entry(self, model_ref: str, suite_name: str, row: Any, cached: bool) -> FeedEntry:
+        suite = self.suites[suite_name]
+        item = self.items[suite_name].get(row["item_id"])
+        score = json.loads(row["score"]) if isinstance(row["score"], str) else dict(row["score"])
+        task = suite.task
+        return FeedEntry(
+            model_ref=model_ref,
+            suite=suite_name,
+            item_id=row["item_id"],
+            task=task,
+            prompt=item_prompt(suite, item) if item else "",
+            target=row["target"],
+            output=row["output"],
+            answer=shown_answer(task, row["output"], score, row["error"]),
+            correct=None if task == "summarize" else bool(score.get("correct")),
+            primary=primary_value(score),
+            failed=bool(row["failed"]),
+            error=row["error"],
+            latency_s=float(row["latency_s"]),
+            cached=cached,
+            score=score,
+        )
+
+    def _entry_for(self, model_ref: str, suite: str, item_id: str) -> FeedEntry:
+        rows = self._rows(model_ref, suite, item_id)
+        if not rows:  # cannot happen: the runner commits the row before it reports the item
+            raise RuntimeError(f"no stored result for {model_ref} {suite}/{item_id}")
+        return self._make_entry(model_ref, suite, rows[0], cached=False)
+
+    def _reused(self, model_ref: str, suite: str) -> list[FeedEntry]:
+        return [self._make_entry(model_ref, suite, row, cached=True) for row in self._rows(model_ref, suite)]
+
+    # ----- running score ----------------------------------------------------------------------
+    def _score(self, key: tuple[str, str], final: bool = False) -> TaskScore:
+        from benchmarks import stats
+
+        entries = self._entries.get(key, [])
+        metric = self._metric.get(key, "")
+        values = [e.primary for e in entries]
+        n = len(values)
+        computed = [e.latency_s for e in entries if not e.cached]
+        value = sum(values) / n if n else None
+        low = high = None
+        if n and metric in PROPORTION_METRICS:
+            low, high = stats.wilson_ci(round(sum(values)), n)
+        elif n:
+            previous = self._intervals.get(key)
+            now = self.clock()
+            if final or previous is None or now - previous[2] >= BOOTSTRAP_EVERY_S:
+                low, high = stats.mean_ci(values)
+                self._intervals[key] = (low, high, now)
+            else:
+                low, high = previous[0], previous[1]
+        return TaskScore(
+            model_ref=key[0],
+            suite=key[1],
+            metric=metric,
+            n=n,
+            value=value,
+            low=low,
+            high=high,
+            failures=sum(1 for e in entries if e.failed),
+            computed=len(computed),
+            mean_latency_s=sum(computed) / len(computed) if computed else None,
+        )
