@@ -27,10 +27,31 @@ from engines.base import (
 )
 from models.info import ModelInfo
 
-_WORDS = (
-    "the model answers with a short and careful reply about hash maps arrays keys values buckets "
-    "collisions lookups speed memory tradeoffs examples clearly"
-).split()
+_WORDS = [
+    "the",
+    "model",
+    "answers",
+    "with",
+    "a",
+    "short",
+    "and",
+    "careful",
+    "reply",
+    "about",
+    "hash",
+    "maps",
+    "arrays",
+    "keys",
+    "values",
+    "buckets",
+    "collisions",
+    "lookups",
+    "speed",
+    "memory",
+    "tradeoffs",
+    "examples",
+    "clearly",
+]
 
 
 def _digest(*parts: str) -> bytes:

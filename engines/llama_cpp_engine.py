@@ -1,0 +1,395 @@
+"""The in-process llama.cpp engine (llama-cpp-python).
+
+We drive llama-cpp-python at the token level instead of through `create_chat_completion`:
+- the chat template is rendered by us in a sandbox (engines/templates.py), so the template in use is
+  always known and shown, never llama-cpp-python's silent "llama-2" fallback;
+- we own the stop logic (end-of-generation tokens, stop strings, max tokens, cancellation), the
+  timings (perf_counter around the real token stream) and the incremental UTF-8 decoding.
+Every heavy call goes through ctypes, which releases the GIL, so two engines in two threads really
+run at the same time.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import os
+import random
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from engines.base import (
+    Chunk,
+    ContextOverflowError,
+    Engine,
+    EngineError,
+    GenerationParams,
+    LoadOptions,
+    Message,
+    OptionScore,
+    ShouldStop,
+    Stats,
+    TemplateInUse,
+)
+from engines.templates import ChatTemplate, template_for_model
+from engines.threads import split_threads
+from models.info import ModelInfo
+
+# llama.cpp's own sampling defaults for the knobs GenerationParams does not expose.
+_TOP_K = 40
+_MIN_P = 0.05
+_CTX_PAD = 256
+
+
+# ggml_log_level in the llama.cpp that llama-cpp-python 0.3.36 vendors (ggml.h): NONE 0, DEBUG 1,
+# INFO 2, WARN 3, ERROR 4, CONT 5. (llama-cpp-python's _logger.py still has the older numbering,
+# which is why its handler prints warnings to stderr even with verbose=False.)
+_LOG_ERROR, _LOG_CONT = 4, 5
+_log_state = threading.local()  # .errors: list[str] while this thread loads a model
+_log_callback: Any = None  # kept referenced: llama.cpp holds a pointer to it
+
+
+def _capture_llama_log() -> None:
+    """Route llama.cpp's log to us: nothing reaches the terminal (it would scribble over the TUI),
+    and the error lines written while a thread loads a model become part of its EngineError.
+
+    llama-cpp-python's own handler prints error-level lines to stderr even with verbose=False.
+    """
+    global _log_callback
+    if _log_callback is not None:
+        return
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def callback(level: int, text: bytes, user_data: Any) -> None:
+        errors = getattr(_log_state, "errors", None)
+        if errors is None:
+            return
+        if level == _LOG_ERROR or (level == _LOG_CONT and getattr(_log_state, "in_error", False)):
+            errors.append(text.decode("utf-8", "replace"))
+        if level != _LOG_CONT:
+            _log_state.in_error = level == _LOG_ERROR
+
+    _log_callback = callback
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+
+
+def _describe_file(path: Path) -> ModelInfo:
+    from models.describe import describe  # reads the GGUF header without loading weights
+
+    return describe(path)
+
+
+class LlamaCppEngine(Engine):
+    """One GGUF model loaded in this process; serves one caller at a time."""
+
+    supports_loglik = True
+
+    def __init__(self, model: ModelInfo | str | os.PathLike[str], options: LoadOptions | None = None) -> None:
+        self._info = model if isinstance(model, ModelInfo) else _describe_file(Path(model))
+        if self._info.path is None:
+            raise EngineError(f"{self._info.name} has no local file to load")
+        self._path = Path(self._info.path)
+        self._options = options or LoadOptions()
+        origin = self._path.name
+        if self._info.chat_template:  # fail on a broken template before spending time on weights
+            ChatTemplate(self._info.chat_template, "gguf", origin=origin)
+        self._threads = self._options.n_threads or split_threads(1)[0]
+        self._llm = self._load()
+        # llama-cpp-python sizes its token buffer by the requested n_ctx, llama.cpp its context by
+        # the padded one; the smaller is what we can really use.
+        self._n_ctx = min(self._llm.n_ctx(), len(self._llm.input_ids))
+        self._busy = threading.Lock()
+        self._closed = False
+        self._close_pending = False
+        self._seeds = random.Random(self._options.seed)  # seeds for requests that name none
+
+        model_ = self._llm._model
+        bos_id, eos_id = model_.token_bos(), model_.token_eos()
+        self._bos_id = bos_id
+        self._add_bos = bool(model_.add_bos_token()) and bos_id >= 0
+        self._chat = template_for_model(
+            self._llm.metadata.get("tokenizer.chat_template"),
+            bos_token=model_.token_get_text(bos_id) if bos_id >= 0 else "",
+            eos_token=model_.token_get_text(eos_id) if eos_id >= 0 else "",
+            origin=origin,
+        )
+        self._stop_ids = self._end_of_turn_ids(eos_id, model_.token_eot())
+        self._pieces: dict[int, bytes] = {}  # token -> bytes; detokenizing one token costs a ctypes call
+        import llama_cpp
+
+        self._is_eog = llama_cpp.llama_vocab_is_eog
+        self._vocab = model_.vocab
+        # SentencePiece vocabularies spell a word start as a leading space; drop it at the reply start.
+        self._strip_first_space = model_.vocab_type() == llama_cpp.LLAMA_VOCAB_TYPE_SPM
+
+    # --- loading -------------------------------------------------------------------------------
+
+    def _load(self) -> Any:
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise EngineError(f"llama-cpp-python is not importable: {exc}") from exc
+        opts = self._options
+        _capture_llama_log()
+        _log_state.errors = []
+        try:
+            return Llama(
+                model_path=str(self._path),
+                n_ctx=_padded_context(opts.n_ctx),
+                n_threads=self._threads,
+                n_threads_batch=self._threads,
+                n_gpu_layers=opts.n_gpu_layers,
+                seed=opts.seed,
+                logits_all=False,
+                verbose=False,
+            )
+        except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
+            reason = " ".join("".join(_log_state.errors).split()) or str(exc)
+            raise EngineError(f"llama.cpp could not load {self._path}: {reason}") from exc
+        finally:
+            _log_state.errors = None
+
+    def _end_of_turn_ids(self, eos_id: int, eot_id: int) -> frozenset[int]:
+        ids = {i for i in (eos_id, eot_id) if i >= 0}
+        for marker in self._chat.end_of_turn_markers:
+            tokens = self._llm.tokenize(marker.encode(), add_bos=False, special=True)
+            if len(tokens) == 1:
+                ids.add(tokens[0])
+        return frozenset(ids)
+
+    # --- description -------------------------------------------------------------------------
+
+    def describe(self) -> ModelInfo:
+        return self._info
+
+    @property
+    def template(self) -> TemplateInUse:
+        return self._chat.in_use
+
+    @property
+    def n_ctx(self) -> int:
+        return self._n_ctx
+
+    @property
+    def threads(self) -> int:
+        return self._threads
+
+    # --- prompts ---------------------------------------------------------------------------------
+
+    def render_chat(self, messages: Sequence[Message]) -> str:
+        return self._chat.render(messages, add_generation_prompt=True)
+
+    def _tokenize_prompt(self, prompt: str) -> list[int]:
+        # special=True turns the template's control markers into their tokens. The BOS is added only
+        # when the vocabulary asks for one and the template did not already write it.
+        tokens = self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        if self._add_bos and (not tokens or tokens[0] != self._bos_id):
+            tokens.insert(0, self._bos_id)
+        return tokens
+
+    def count_chat_tokens(self, messages: Sequence[Message]) -> int:
+        self._check_open()
+        return len(self._tokenize_prompt(self.render_chat(messages)))
+
+    # --- generation ------------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise EngineError(f"{self._info.name}: the engine was closed")
+
+    def _acquire(self) -> None:
+        self._check_open()
+        if not self._busy.acquire(blocking=False):
+            raise EngineError(
+                f"{self._info.name} is busy with another request (one engine serves one caller at a time)"
+            )
+
+    def _release(self) -> None:
+        self._busy.release()
+        if self._close_pending:
+            self._free()
+
+    def _piece(self, token: int) -> bytes:
+        piece = self._pieces.get(token)
+        if piece is None:
+            piece = self._llm.detokenize([token])
+            self._pieces[token] = piece
+        return piece
+
+    def stream_chat(
+        self,
+        messages: Sequence[Message],
+        params: GenerationParams,
+        should_stop: ShouldStop | None = None,
+    ) -> Iterator[Chunk]:
+        start = time.perf_counter()
+        self._acquire()
+        try:
+            yield from self._stream_locked(messages, params, should_stop, start)
+        finally:
+            self._release()
+
+    def _stream_locked(
+        self,
+        messages: Sequence[Message],
+        params: GenerationParams,
+        should_stop: ShouldStop | None,
+        start: float,
+    ) -> Iterator[Chunk]:
+        prompt = self._tokenize_prompt(self.render_chat(messages))
+        n_ctx = self.n_ctx
+        if len(prompt) + 1 > n_ctx:
+            raise ContextOverflowError(
+                f"{self._info.name}: the prompt is {len(prompt)} tokens and the context window is "
+                f"{n_ctx}, which leaves no room for a reply (shorten the conversation or raise --ctx)"
+            )
+        budget = min(params.max_tokens, n_ctx - len(prompt))
+        greedy = params.temperature <= 0
+        seed = params.seed if params.seed is not None else self._seeds.randrange(2**31)
+        self._llm.set_seed(seed)
+        tokens = self._llm.generate(
+            prompt,
+            temp=0.0 if greedy else params.temperature,
+            top_p=params.top_p,
+            top_k=_TOP_K,
+            min_p=_MIN_P,
+            repeat_penalty=1.0,
+        )
+        reply = ReplyText(tuple(params.stop) + self._chat.stop_strings, self._strip_first_space)
+        produced = 0
+        ttft = last = 0.0
+        finish = "length"
+        stop_ids, is_eog, vocab, piece = self._stop_ids, self._is_eog, self._vocab, self._piece
+        try:
+            while produced < budget:
+                if should_stop is not None and should_stop():
+                    finish = "cancelled"
+                    break
+                token = next(tokens)
+                now = time.perf_counter()
+                if not ttft:
+                    ttft = now - start
+                if token in stop_ids or is_eog(vocab, token):
+                    finish = "stop"
+                    break
+                produced += 1
+                last = now - start
+                text = reply.feed(piece(token))
+                if text:
+                    yield Chunk(text=text)
+                if reply.stopped:
+                    finish = "stop"
+                    break
+        finally:
+            tokens.close()  # leaves llama's state consistent; the next call reuses the prompt prefix
+        rest = reply.flush()
+        if rest:
+            yield Chunk(text=rest)
+        ttft = ttft or (time.perf_counter() - start)
+        yield Chunk(stats=Stats(len(prompt), produced, ttft, max(last, ttft), finish))
+
+    # --- scoring -------------------------------------------------------------------------------
+
+    def score_options(self, context: str, options: Sequence[str]) -> list[OptionScore]:
+        return self.score_many([(context, options)])[0]
+
+    def score_many(self, requests: Sequence[tuple[str, Sequence[str]]]) -> list[list[OptionScore]]:
+        from engines.llama_loglik import score_requests  # owned by the benchmarks work
+
+        self._acquire()
+        try:
+            return score_requests(self._llm, requests)
+        finally:
+            self._release()
+
+    # --- resources -----------------------------------------------------------------------------
+
+    def set_threads(self, n_threads: int) -> None:
+        """Takes effect at the next decode; safe while a stream runs (llama.cpp reads it per batch)."""
+        import llama_cpp
+
+        self._check_open()
+        n = max(int(n_threads), 1)
+        llama_cpp.llama_set_n_threads(self._llm.ctx, n, n)
+        self._llm.n_threads = self._llm.n_threads_batch = n
+        self._threads = n
+
+    def close(self) -> None:
+        """Free the model now, or when the stream in progress ends (freeing under it would crash)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._busy.acquire(blocking=False):
+            try:
+                self._free()
+            finally:
+                self._busy.release()
+        else:
+            self._close_pending = True
+
+    def _free(self) -> None:
+        self._close_pending = False
+        llm, self._llm = self._llm, None
+        if llm is not None:
+            llm.close()
+
+
+def _padded_context(n_ctx: int) -> int:
+    """llama.cpp rounds the context up to a multiple of 256 (0 means the model's trained length)."""
+    return n_ctx if n_ctx <= 0 else -(-n_ctx // _CTX_PAD) * _CTX_PAD
+
+
+class ReplyText:
+    """Turns the bytes of generated tokens into text that is safe to show.
+
+    A multi-byte UTF-8 character may be split across tokens (emoji, CJK): the incremental decoder
+    holds the partial bytes until the character is whole. Text that may be the beginning of a stop
+    string is held back too, and once a stop string appears, it and everything after it are dropped.
+    """
+
+    def __init__(self, stops: Sequence[str] = (), strip_leading_space: bool = False) -> None:
+        self._stops = tuple(s for s in stops if s)
+        self._hold_max = max((len(s) for s in self._stops), default=0)
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending = ""  # decoded text held back because it may start a stop string
+        self._strip_space = strip_leading_space
+        self.stopped = False
+
+    def feed(self, piece: bytes) -> str:
+        """The text that can be shown after this token (maybe empty)."""
+        if self.stopped:
+            return ""
+        text = self._decoder.decode(piece)
+        if self._strip_space and text:
+            # SentencePiece marks a word start with a space; the reply's first word needs none.
+            text, self._strip_space = text.removeprefix(" "), False
+        if not self._stops:
+            return text
+        pending = self._pending + text
+        cut = min((i for i in (pending.find(s) for s in self._stops) if i >= 0), default=-1)
+        if cut >= 0:
+            self.stopped = True
+            self._pending = ""
+            return pending[:cut]
+        keep = self._held_suffix(pending)
+        self._pending = pending[len(pending) - keep :] if keep else ""
+        return pending[: len(pending) - keep]
+
+    def flush(self) -> str:
+        """What is still held when the generation ends (not after a stop string)."""
+        if self.stopped:
+            return ""
+        rest, self._pending = self._pending + self._decoder.decode(b"", final=True), ""
+        return rest
+
+    def _held_suffix(self, text: str) -> int:
+        """Length of the longest end of `text` that could still grow into a stop string."""
+        for n in range(min(len(text), self._hold_max - 1), 0, -1):
+            tail = text[-n:]
+            if any(s.startswith(tail) for s in self._stops):
+                return n
+        return 0
