@@ -52,6 +52,12 @@ _log_state = threading.local()  # .errors: list[str] while this thread loads a m
 _log_callback: Any = None  # kept referenced: llama.cpp holds a pointer to it
 
 
+# With verbose=False, llama-cpp-python points the process's fds 1 and 2 at /dev/null while a model
+# loads and restores what it saw afterwards; two loads that overlap would restore /dev/null for good
+# (the TUI lost its screen that way). Loads are therefore one at a time, whoever the caller is.
+_LOAD_LOCK = threading.Lock()
+
+
 def _capture_llama_log() -> None:
     """Route llama.cpp's log to us: nothing reaches the terminal (it would scribble over the TUI),
     and the error lines written while a thread loads a model become part of its EngineError.
@@ -137,21 +143,25 @@ class LlamaCppEngine(Engine):
         _capture_llama_log()
         _log_state.errors = []
         try:
-            return Llama(
-                model_path=str(self._path),
-                n_ctx=_padded_context(opts.n_ctx),
-                n_threads=self._threads,
-                n_threads_batch=self._threads,
-                n_gpu_layers=opts.n_gpu_layers,
-                seed=opts.seed,
-                logits_all=False,
-                verbose=False,
-            )
+            with _LOAD_LOCK:
+                return self._new_llama(Llama, opts)
         except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
             reason = " ".join("".join(_log_state.errors).split()) or str(exc)
             raise EngineError(f"llama.cpp could not load {self._path}: {reason}") from exc
         finally:
             _log_state.errors = None
+
+    def _new_llama(self, llama_class: Any, opts: LoadOptions) -> Any:
+        return llama_class(
+            model_path=str(self._path),
+            n_ctx=_padded_context(opts.n_ctx),
+            n_threads=self._threads,
+            n_threads_batch=self._threads,
+            n_gpu_layers=opts.n_gpu_layers,
+            seed=opts.seed,
+            logits_all=False,
+            verbose=False,
+        )
 
     def _end_of_turn_ids(self, eos_id: int, eot_id: int) -> frozenset[int]:
         ids = {i for i in (eos_id, eot_id) if i >= 0}

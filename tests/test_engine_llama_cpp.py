@@ -246,3 +246,30 @@ def test_score_options_go_through_the_engine(smol: LlamaCppEngine) -> None:
         smol.score_options("The capital of France is", [" Paris"])
     stream.close()
     assert _run(smol)[1].completion_tokens > 0
+
+
+def test_concurrent_loads_leave_stdout_and_stderr_in_place(bundled_models: dict[str, Path]) -> None:
+    """llama-cpp-python redirects fds 1 and 2 while it loads; overlapping loads used to strand them on
+    /dev/null, which blanked the TUI. The engine serialises loads, so both fds come back."""
+    import os
+
+    before = [os.fstat(fd) for fd in (1, 2)]
+    loaded: list[LlamaCppEngine] = []
+    errors: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            loaded.append(LlamaCppEngine(bundled_models["smollm2-135m"], LoadOptions(n_ctx=256, n_threads=1)))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for engine in loaded:
+        engine.close()
+    assert not errors and len(loaded) == 3
+    after = [os.fstat(fd) for fd in (1, 2)]
+    assert [(s.st_dev, s.st_ino) for s in after] == [(s.st_dev, s.st_ino) for s in before]
