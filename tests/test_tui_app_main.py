@@ -32,3 +32,13 @@ def test_remember_pair_keeps_the_side_that_did_not_load() -> None:
     before = config_file().stat().st_mtime_ns
     remember_pair("scripted:a", None)  # nothing new: the file is not rewritten
     assert config_file().stat().st_mtime_ns == before
+
+
+def test_left_and_right_flags_reach_the_pair(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui.cli import build_parser
+
+    monkeypatch.delenv("DUEL_LEFT", raising=False)
+    monkeypatch.delenv("DUEL_RIGHT", raising=False)
+    args = build_parser().parse_args(["--left", "scripted:l", "--right", "scripted:r"])
+    assert args.command is None
+    assert choose_pair(args) == ("scripted:l", "scripted:r")

@@ -15,6 +15,7 @@ from tui.commands import COMMAND_MODULES
 
 EPILOG = """examples:
   duel                                   open the side-by-side chat (bundled models)
+  duel --left qwen2.5-coder-0.5b --right ./Llama-3.2-1B-Q4_K_M.gguf
   duel chat "Explain a hash map in two sentences."
   duel models                            list bundled and registered models
   duel bench sentiment -m qwen2.5-coder-0.5b -m smollm2-135m --limit 40
@@ -30,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    parser.add_argument("--left", metavar="REF", help="model of the left chat pane (default: the last pair)")
+    parser.add_argument("--right", metavar="REF", help="model of the right chat pane")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub)
