@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from rich.text import Text
 from textual import on
@@ -37,6 +38,25 @@ def matches(info: ModelInfo, query: str) -> bool:
         [info.name, info.family, info.architecture, info.quantization, info.display_name, info.source]
     ).lower()
     return all(word in haystack for word in query.lower().split())
+
+
+def download_question(ref: str) -> tuple[str, str] | None:
+    """The question to ask before loading `ref` downloads it from the hub; None when nothing downloads."""
+    from models import hub
+    from models.errors import DuelError
+
+    if not ref.lower().startswith(hub.HF_PREFIX):
+        return None
+    try:
+        if hub.find_local(hub.parse_reference(ref)) is not None:
+            return None
+    except DuelError:
+        return None  # a bad reference: loading it shows the error
+    return (
+        f"Download {ref}?",
+        f"It is not on disk yet: loading it downloads it from {hub.hub_endpoint()} into "
+        f"{hub.download_root()} (it may be large).",
+    )
 
 
 def looks_like_ref(text: str) -> bool:
@@ -127,7 +147,21 @@ class ModelPickerScreen(ModalScreen[str | None]):
     def _choose(self, option_id: str | None) -> None:
         if not option_id:
             return
-        self.dismiss(option_id.removeprefix(TYPED_PREFIX))
+        ref = option_id.removeprefix(TYPED_PREFIX)
+        question = download_question(ref)
+        if question is None:
+            self.dismiss(ref)
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        self.app.push_screen(
+            ConfirmScreen(*question, yes_label="Download"),
+            partial(self._download_answered, ref),
+        )
+
+    def _download_answered(self, ref: str, yes: bool | None) -> None:
+        if yes:
+            self.dismiss(ref)  # the pane's load downloads it, with its progress bar
 
     @on(Input.Submitted, "#search")
     def _submitted(self, event: Input.Submitted) -> None:

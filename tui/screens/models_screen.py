@@ -48,6 +48,7 @@ class ModelsScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Chat", show=False),
         Binding("a", "add", "Add"),
+        Binding("d", "download", "Download"),
         Binding("enter", "details", "Details", show=False),
         Binding("i", "details", "Details"),
         Binding("delete,x", "remove", "Remove"),
@@ -198,7 +199,17 @@ class ModelsScreen(Screen[None]):
 
         go_to_chat(self.app)
 
-    # ----- add / remove -------------------------------------------------------------------------
+    # ----- add / download / remove -------------------------------------------------------------
+    def action_download(self) -> None:
+        from tui.screens.models_download import ModelsDownloadScreen
+
+        self.app.push_screen(ModelsDownloadScreen(), self._downloaded)
+
+    def _downloaded(self, name: str | None) -> None:
+        if name:
+            self._select_after_refresh = name
+            self.refresh_models()
+
     def action_add(self) -> None:
         self.query_one("#models-path", Input).focus()
 
