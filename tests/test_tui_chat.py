@@ -588,3 +588,23 @@ async def test_transcript_follows_new_text_only_once_it_overflows() -> None:
         assert not short_pane.is_anchored and short_pane.scroll_y == 0
         first_turn = app.chat.pane("right").query(TurnView)[0]
         assert first_turn.region.y == short_pane.region.y
+
+
+async def test_gpu_layers_setting_reloads_the_pane_with_offload() -> None:
+    opener = Opener()
+    app = make_app(opener=opener)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("f2")
+        app.screen.query_one("#left-gpu_layers").value = "-1"
+        await pilot.pause()
+        opened_before = len(opener.opened)
+        await pilot.press("ctrl+s")
+        await wait_until(
+            pilot,
+            lambda: len(opener.opened) == opened_before + 1 and app.chat.pane("left").info,
+            what="left pane reloaded",
+        )
+        ref, options, _ = opener.opened[-1]
+        assert ref.startswith("scripted:alpha") and options.n_gpu_layers == -1
+        assert app.chat.pane("right").settings.gpu_layers == 0

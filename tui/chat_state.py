@@ -32,6 +32,7 @@ class PaneSettings(BaseModel):
     max_tokens: int = Field(512, ge=1, le=32768)
     seed: int | None = Field(None, ge=0)
     n_ctx: int = Field(4096, ge=64, le=131072)
+    gpu_layers: int = Field(0, ge=-1, le=10_000)  # layers offloaded to a GPU build; -1 = all
 
     def generation_params(self) -> GenerationParams:
         return GenerationParams(

@@ -277,7 +277,7 @@ class ChatScreen(Screen[None]):
         self.shared_system_prompt = result.shared_system_prompt
         for pane in self.panes:
             new = result.for_pane(pane.pane)
-            context_changed = new.n_ctx != pane.settings.n_ctx
+            context_changed = (new.n_ctx, new.gpu_layers) != (pane.settings.n_ctx, pane.settings.gpu_layers)
             pane.settings = new
             if context_changed and reload_models:
                 await pane.load_model(pane.ref)  # the context size is fixed when a model is loaded

@@ -26,6 +26,7 @@ NUMBER_FIELDS = (
     ("max_tokens", "Max tokens", "integer"),
     ("seed", "Seed (blank: random)", "integer"),
     ("n_ctx", "Context size (reloads the model)", "integer"),
+    ("gpu_layers", "GPU layers (-1 all; reloads)", "integer"),
 )
 
 

@@ -137,7 +137,9 @@ class ChatPane(Vertical):
         bar = self.query_one(ProgressBar)
         bar.update(total=None, progress=0)
         bar.display = True
-        options = LoadOptions(n_ctx=self.settings.n_ctx, n_threads=self._threads)
+        options = LoadOptions(
+            n_ctx=self.settings.n_ctx, n_threads=self._threads, n_gpu_layers=self.settings.gpu_layers
+        )
         self._load_worker = self.run_worker(
             partial(self._load_blocking, ref, options, self._load_id),
             thread=True,
