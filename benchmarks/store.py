@@ -362,14 +362,26 @@ class ResultsStore:
         data["failed"] = bool(data["failed"])
         return data
 
-    def run_results(self, run_id: int) -> list[dict[str, Any]]:
-        """Every per-item result of a run, with the run's model ref and whether it was reused."""
-        rows = self.conn.execute(
+    def run_results(
+        self,
+        run_id: int,
+        *,
+        model_ref: str | None = None,
+        suite: str | None = None,
+        item_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Per-item results of a run (optionally of one model, suite or item), with the run's model
+        ref and whether each was reused, in the order they were recorded."""
+        sql = (
             "SELECT ri.model_ref AS model_ref, ri.cached AS cached, r.* FROM run_items ri "
-            "JOIN results r ON r.cache_key = ri.cache_key WHERE ri.run_id = ? "
-            "ORDER BY ri.suite, ri.model_ref, ri.rowid",
-            (run_id,),
+            "JOIN results r ON r.cache_key = ri.cache_key WHERE ri.run_id = ?"
         )
+        args: list[Any] = [run_id]
+        for column, value in (("model_ref", model_ref), ("suite", suite), ("item_id", item_id)):
+            if value is not None:
+                sql += f" AND ri.{column} = ?"
+                args.append(value)
+        rows = self.conn.execute(sql + " ORDER BY ri.suite, ri.model_ref, ri.rowid", args)
         out = []
         for row in rows:
             data = self._result(row)

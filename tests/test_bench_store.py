@@ -72,6 +72,20 @@ def test_each_result_is_committed_when_added(tmp_path: Path) -> None:
         assert store.resolve_run("last").id == third.id
 
 
+def test_run_results_filter_by_model_suite_and_item_in_recorded_order(tmp_path: Path) -> None:
+    with ResultsStore(tmp_path / "r.sqlite3") as store:
+        run, _ = store.start_or_resume("fp", {"models": ["a", "b"], "suites": ["sentiment"]})
+        for model in ("a", "b"):
+            for item in ("sent-002", "sent-001"):
+                store.add_result(run.id, model, _record(f"{model}-{item}", item))
+        assert len(store.run_results(run.id)) == 4
+        only_b = store.run_results(run.id, model_ref="b", suite="sentiment")
+        assert [(r["model_ref"], r["item_id"]) for r in only_b] == [("b", "sent-002"), ("b", "sent-001")]
+        (one,) = store.run_results(run.id, model_ref="a", suite="sentiment", item_id="sent-001")
+        assert one["cache_key"] == "a-sent-001" and one["score"] == {"correct": 1}
+        assert store.run_results(run.id, suite="math") == []
+
+
 def test_file_sha256_is_remembered_until_the_file_changes(tmp_path: Path) -> None:
     model = tmp_path / "m.gguf"
     model.write_bytes(b"GGUF" + b"\0" * 1000)

@@ -1,7 +1,7 @@
 """Runs in the benchmark worker thread: turns runner events into batched messages for the screen.
 
 It adds to each finished item what the feed shows (the item text from the suite, the answer and
-score from the results store, which the runner has just committed) and the running score's 95%
+score from the results store's `run_results`, which the runner has just committed) and the running score's 95%
 interval (benchmarks.stats). Messages go out at most every `interval_s` for item events, at once for
 events that change the layout (a task starting or ending, a model loading, the run ending), so a fast
 engine cannot flood the UI with thousands of messages a second.
@@ -9,7 +9,6 @@ engine cannot flood the UI with thousands of messages a second.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,14 +31,6 @@ IMMEDIATE = (
     ev.Notice,
     ev.RunFinished,
 )
-
-_ROWS_SQL = (
-    "SELECT ri.item_id AS item_id, ri.cached AS cached, r.output AS output, r.score AS score, "
-    "r.target AS target, r.failed AS failed, r.error AS error, r.latency_s AS latency_s "
-    "FROM run_items ri JOIN results r ON r.cache_key = ri.cache_key "
-    "WHERE ri.run_id = ? AND ri.model_ref = ? AND ri.suite = ?"
-)
-
 
 def item_prompt(suite: Suite, item: Item) -> str:
     """The item as a person reads it: the text, and the lettered options of a multiple-choice item."""
@@ -126,17 +117,14 @@ class BenchRelay:
         self._last_flush = self.clock()
 
     # ----- building entries -------------------------------------------------------------------
-    def _rows(self, model_ref: str, suite: str, item_id: str | None = None) -> list[Any]:
-        sql, args = _ROWS_SQL, [self.run_id, model_ref, suite]
-        if item_id is not None:
-            sql += " AND ri.item_id = ?"
-            args.append(item_id)
-        return list(self.store.conn.execute(sql + " ORDER BY ri.rowid", args))
+    def _rows(self, model_ref: str, suite: str, item_id: str | None = None) -> list[dict[str, Any]]:
+        assert self.run_id is not None, "items are reported only after RunStarted"
+        return self.store.run_results(self.run_id, model_ref=model_ref, suite=suite, item_id=item_id)
 
-    def _make_entry(self, model_ref: str, suite_name: str, row: Any, cached: bool) -> FeedEntry:
+    def _make_entry(self, model_ref: str, suite_name: str, row: dict[str, Any], cached: bool) -> FeedEntry:
         suite = self.suites[suite_name]
         item = self.items[suite_name].get(row["item_id"])
-        score = json.loads(row["score"]) if isinstance(row["score"], str) else dict(row["score"])
+        score = row["score"]
         task = suite.task
         return FeedEntry(
             model_ref=model_ref,
