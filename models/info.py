@@ -7,6 +7,17 @@ from pathlib import Path
 from typing import Any
 
 
+def format_bytes(n: int | None) -> str:
+    """File and memory sizes as the CLI and the TUI show them (binary units); "?" when unknown."""
+    if not n:
+        return "?"
+    if n >= 1024**3:
+        return f"{n / 1024**3:.2f} GiB"
+    if n >= 1024**2:
+        return f"{n / 1024**2:.0f} MiB"
+    return f"{n / 1024:.0f} KiB" if n >= 1024 else f"{n} B"
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """A model as shown to users: read from the GGUF header (or from a remote server)."""

@@ -16,7 +16,7 @@ from rich.progress import (
 from rich.table import Table
 
 from benchmarks import events as ev
-from benchmarks.export import METRIC_LABELS
+from benchmarks.export import METRIC_LABELS, format_value
 from benchmarks.scorecard import Scorecard
 
 
@@ -104,12 +104,6 @@ class BenchProgressView:
             p.console.print("stopped; finished items are saved")
 
 
-def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-
-
 def print_scorecard(console: Console, card: Scorecard) -> None:
     """One small table per suite (fits 80 columns), each followed by its head-to-head line."""
     console.print(f"[bold]Scorecard — run {card.run['id']} ({card.run['status']})[/bold]")
@@ -125,12 +119,12 @@ def print_scorecard(console: Console, card: Scorecard) -> None:
             ci = "—" if row["ci_low"] is None else f"{row['ci_low']:.2f}–{row['ci_high']:.2f}"
             table.add_row(
                 row["model"],
-                _fmt(row["value"]),
+                format_value(row["value"]),
                 ci,
                 str(row["items"]),
                 str(row["failures"]),
-                _fmt(row["mean_latency_s"], 2),
-                _fmt(row["tokens_per_s"], 1),
+                format_value(row["mean_latency_s"], 2),
+                format_value(row["tokens_per_s"], 1),
             )
         console.print(table)
         for h in card.head_to_head:

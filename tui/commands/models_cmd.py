@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from models.info import format_bytes
 from tui.commands import hub_cmd
 
 if TYPE_CHECKING:
@@ -98,14 +99,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 # --- formatting -----------------------------------------------------------------------------------
 
 
-def format_size(n: int) -> str:
-    if n >= 1024**3:
-        return f"{n / 1024**3:.2f} GiB"
-    if n >= 1024**2:
-        return f"{n / 1024**2:.0f} MiB"
-    return f"{n / 1024:.0f} KiB" if n >= 1024 else f"{n} B"
-
-
 def _source_label(info: ModelInfo) -> str:
     return f"{info.source} ({info.status})" if info.status else info.source
 
@@ -156,7 +149,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             m.architecture,
             m.parameters_label(),
             m.quantization or "?",
-            format_size(m.file_size) if m.file_size else "?",
+            format_bytes(m.file_size),
             str(m.context_length or "?"),
             "yes" if m.has_chat_template else "no",
             m.source,
@@ -205,7 +198,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         ("parameters", params),
         ("quantization", info.quantization or "?"),
         ("context length", str(info.context_length or "?")),
-        ("file size", f"{format_size(info.file_size)} ({info.file_size:,} bytes)"),
+        ("file size", f"{format_bytes(info.file_size)} ({info.file_size:,} bytes)"),
         ("chat template", template),
         ("licence", info.license or "not stated"),
         ("source", _source_label(info)),

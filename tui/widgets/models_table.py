@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import DataTable
 
-from models.info import ModelInfo
+from models.info import ModelInfo, format_bytes
 
 COLUMNS = (
     ("name", "Name"),
@@ -26,16 +26,6 @@ COLUMNS = (
     ("fits", "Fits"),
     ("source", "Source"),
 )
-
-
-def format_bytes(n: int | None) -> str:
-    if not n:
-        return "?"
-    if n >= 1024**3:
-        return f"{n / 1024**3:.2f} GiB"
-    if n >= 1024**2:
-        return f"{n / 1024**2:.0f} MiB"
-    return f"{n / 1024:.0f} KiB" if n >= 1024 else f"{n} B"
 
 
 @dataclass(frozen=True)
