@@ -13,9 +13,10 @@ from contextlib import contextmanager
 
 from engines.base import Engine
 
-# One model opens or closes at a time in this process: llama-cpp-python's loader points fds 1 and 2
-# at /dev/null while it loads (os.dup2, process-wide) and puts back what it saw, so two loads that
-# overlap can leave stdout and stderr pointing at /dev/null for good (seen here).
+# One pane switches models at a time. The engine already serialises the llama.cpp load itself (its
+# loader redirects fds 1 and 2 process-wide); this lock queues a pane's whole switch -- closing the old
+# model, resolving, assembling or downloading the new one, loading it -- so the two panes never hold two
+# half-loaded models at once, and a switch still waiting in the queue can be cancelled.
 OPEN_LOCK = threading.Lock()
 
 
