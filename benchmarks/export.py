@@ -29,7 +29,8 @@ NOTES = (
 )
 
 
-def _fmt(value: Any, digits: int = 3) -> str:
+def format_value(value: Any, digits: int = 3) -> str:
+    """A metric as the scorecard prints it: 3 decimals for floats, an em dash when missing."""
     if value is None:
         return "—"
     if isinstance(value, float):
@@ -64,17 +65,17 @@ def results_frame(card: Scorecard) -> Any:
                 "model": row["model"],
                 "method": row["method"],
                 "metric": METRIC_LABELS.get(row["metric"], row["metric"]),
-                "value": _fmt(row["value"]),
+                "value": format_value(row["value"]),
                 "95% CI": _ci(row["ci_low"], row["ci_high"]),
                 "items": row["items"],
                 "failures": row["failures"],
-                "latency/item (s)": _fmt(row["mean_latency_s"]),
-                "tok/s": _fmt(row["tokens_per_s"], 1),
-                "total time (s)": _fmt(row["total_time_s"], 1),
-                "peak RSS (MiB)": _fmt(row["peak_rss_mb"], 0),
-                "size (GB)": _fmt(row["file_size_gb"]),
-                "value/s": _fmt(row["value_per_s"]),
-                "value/GB": _fmt(row["value_per_gb"]),
+                "latency/item (s)": format_value(row["mean_latency_s"]),
+                "tok/s": format_value(row["tokens_per_s"], 1),
+                "total time (s)": format_value(row["total_time_s"], 1),
+                "peak RSS (MiB)": format_value(row["peak_rss_mb"], 0),
+                "size (GB)": format_value(row["file_size_gb"]),
+                "value/s": format_value(row["value_per_s"]),
+                "value/GB": format_value(row["value_per_gb"]),
                 "other metrics": _other_metrics(row),
             }
         )
