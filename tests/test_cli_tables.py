@@ -137,6 +137,29 @@ def test_columns_drop_in_their_rank_order_and_names_keep_their_width() -> None:
         assert lay.width <= max(width, len(LONG_MODEL) + 6 + 3)  # wider only for the name itself
 
 
+def test_descriptions_fold_or_end_in_an_ellipsis_while_the_name_stays_whole() -> None:
+    import io
+
+    from rich.console import Console
+
+    from tui.commands.cli_table import Column, print_table
+
+    description = "imported from a very long file name of airline posts.csv with notes"
+    for kind in ("fold", "ellipsis"):
+        out = io.StringIO()
+        print_table(Console(file=out, width=60), (Column("suite", "ident"), Column("source", kind)),
+                    [[LONG_SUITE, description]])
+        text = out.getvalue()
+        assert_rows_start_with(text, [LONG_SUITE])
+        assert_fits(text, 60)
+        row = text.splitlines()[2:]
+        if kind == "ellipsis":
+            assert len(row) == 1 and row[0].rstrip().endswith("…")
+        else:
+            assert " ".join(" ".join(line.split()[1:] if i == 0 else line.split()) for i, line in
+                            enumerate(row)) == description
+
+
 def test_a_name_wider_than_the_terminal_widens_the_table_instead_of_being_cut() -> None:
     import io
 

@@ -52,7 +52,9 @@ class Column:
     kind: Kind = "fold"
     justify: Justify = "left"
     drop: int | None = None  # None: always shown; otherwise the order of giving way, 1 first
-    min_width: int = 8  # fold / ellipsis: the narrowest it gets before columns are dropped
+    # fold / ellipsis: the narrowest it gets (words up to LONG_WORD long stay whole until every
+    # droppable column is gone); also a way to keep a column as wide as a name it holds
+    min_width: int = 8
     style: str | None = None
 
 
