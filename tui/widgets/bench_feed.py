@@ -57,7 +57,8 @@ class BenchFeed(DataTable):
         self.add_column("Prompt", key="prompt", width=EXCERPT)
         self.add_column("Expected", key="target")
         for i, model in enumerate(self.models):
-            self.add_column(excerpt(labels.get(model, model), ANSWER), key=f"answer{i}", width=ANSWER)
+            label = labels.get(model, model)  # the model's name heads its column whole, never cut
+            self.add_column(label, key=f"answer{i}", width=max(ANSWER, len(label)))
             self.add_column("", key=f"mark{i}")
 
     def add_entries(self, entries: list[FeedEntry]) -> None:

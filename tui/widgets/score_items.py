@@ -107,7 +107,8 @@ class ScoreItemsTable(DataTable):
         self.add_column("Prompt", key="prompt", width=40)
         self.add_column("Expected", key="target")
         for i, model in enumerate(models):
-            self.add_column(excerpt(short_ref(model), 22), key=f"answer{i}", width=22)
+            label = short_ref(model)  # the model's name heads its column whole, never cut
+            self.add_column(label, key=f"answer{i}", width=max(22, len(label)))
             self.add_column("", key=f"mark{i}")
         self.apply_filter(self.filter)
 
