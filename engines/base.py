@@ -111,6 +111,7 @@ class LoadOptions:
     n_gpu_layers: int = 0
     seed: int = 0
     force: bool = False  # load even if the memory estimate says it will not fit
+    weights: str = "auto"  # which extra CPU buffer types llama.cpp may use (see engines/weights.py)
     extra: dict[str, str] = field(default_factory=dict)
 
 

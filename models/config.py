@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal, get_args
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -38,11 +39,25 @@ class ChatSettings(BaseModel):
     right: str | None = None
 
 
+# How llama.cpp may place weights on the CPU; engines/weights.py says what each means and decides "auto".
+WeightsChoice = Literal["auto", "all", "no-amx", "plain"]
+WEIGHT_CHOICES: tuple[str, ...] = get_args(WeightsChoice)
+
+
+class EngineSettings(BaseModel):
+    """How local models are loaded (a command's --weights flag wins over this)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    weights: WeightsChoice = "auto"
+
+
 class DuelConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     models: dict[str, RegisteredModel] = Field(default_factory=dict)
     chat: ChatSettings = Field(default_factory=ChatSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
 
 
 def load_config(path: Path | None = None) -> DuelConfig:
