@@ -214,3 +214,20 @@ def test_a_wrong_choice_in_load_options_is_a_duel_error(q4_model: Path) -> None:
 
     with pytest.raises(DuelError, match="unknown weights choice"):
         LlamaCppEngine(q4_model, LoadOptions(n_ctx=256, weights="turbo"))
+
+
+@pytest.mark.e2e
+def test_bundled_qwen_keeps_its_repacked_weights_unless_plain(bundled_models: dict[str, Path]) -> None:
+    """Qwen's Q4_K matrices go to CPU_REPACK under auto wherever that is safe, never under plain."""
+    from engines.llama_cpp_engine import load_llama
+
+    path = bundled_models["qwen2.5-coder-0.5b"]
+    seen = {}
+    for choice in ("auto", "plain"):
+        llm, loaded = load_llama(path, choice, n_ctx=256, n_threads=2, n_threads_batch=2)
+        llm.eval(llm.tokenize(b"def add(a, b):"))  # prompt processing: a multi-token decode
+        llm.close()
+        seen[choice] = loaded
+    assert REPACK not in seen["plain"].buffers and AMX not in seen["auto"].buffers
+    # Q4_K is repacked by the same CPUs as Q4_0 (AVX2, or NEON with dot products / int8 matmul)
+    assert (REPACK in seen["auto"].buffers) == _repack_expected(seen["auto"].placement)
