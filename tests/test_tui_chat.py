@@ -608,3 +608,45 @@ async def test_gpu_layers_setting_reloads_the_pane_with_offload() -> None:
         ref, options, _ = opener.opened[-1]
         assert ref.startswith("scripted:alpha") and options.n_gpu_layers == -1
         assert app.chat.pane("right").settings.gpu_layers == 0
+
+
+async def test_weights_setting_explains_itself_and_reloads_the_pane() -> None:
+    from textual.widgets import Select
+
+    opener = Opener()
+    app = make_app(opener=opener)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("f2")
+        note = app.screen.query_one("#left-weights-note", Static)
+        assert str(note.render()).startswith("auto → all: no AMX kernels on this CPU")
+        app.screen.query_one("#left-weights", Select).value = "plain"
+        await pilot.pause()
+        assert str(note.render()).startswith("plain: extra buffer types off")
+        opened_before = len(opener.opened)
+        await pilot.press("ctrl+s")
+        await wait_until(
+            pilot,
+            lambda: len(opener.opened) == opened_before + 1 and app.chat.pane("left").info,
+            what="left pane reloaded",
+        )
+        ref, options, _ = opener.opened[-1]
+        assert ref.startswith("scripted:alpha") and options.weights == "plain"
+        assert app.chat.pane("right").settings.weights == "auto"
+        assert app.chat.settings_json()["left"]["weights"] == "plain"
+
+
+async def test_weights_chosen_for_the_machine_outlive_a_reopened_conversation(duel_home) -> None:
+    first = make_app()  # the last conversation was held with the default, auto
+    async with first.run_test(size=WIDE) as pilot:
+        await wait_ready(pilot)
+        await send(pilot, "hello")
+        await wait_settled(pilot)
+    opener = Opener()
+    plain = PaneSettings(weights="plain")  # as `duel --weights plain` starts the app
+    second = make_app(opener=opener, settings=(plain, plain), weights="plain")
+    async with second.run_test(size=WIDE) as pilot:
+        await wait_ready(pilot)
+        assert [p.turns[0].prompt for p in second.chat.panes] == ["hello", "hello"]
+        assert [p.settings.weights for p in second.chat.panes] == ["plain", "plain"]
+        assert {options.weights for _, options, _ in opener.opened} == {"plain"}

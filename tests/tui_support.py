@@ -136,6 +136,16 @@ def model_list() -> list[ModelInfo]:
     ]
 
 
+AVX2_SYSTEM_INFO = "CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | REPACK = 1 | "
+
+
+def weights_on_an_avx2_cpu(choice: str) -> str:
+    """The settings screen's weights note as on an AVX2-only CPU, so screens read the same everywhere."""
+    from engines.weights import REPACK, CpuReport, decide
+
+    return decide(choice, CpuReport(AVX2_SYSTEM_INFO, (REPACK,))).summary()
+
+
 def make_app(
     left: str = "scripted:alpha?delay=0.005",
     right: str = "scripted:beta?delay=0.01",
@@ -153,7 +163,7 @@ def make_app(
         settings=settings,
         remember_pair=(lambda a, b: pairs.append((a, b))) if pairs is not None else None,
         threads=(1, 1),
-        **kwargs,
+        **{"describe_weights": weights_on_an_avx2_cpu, **kwargs},
     )
 
 

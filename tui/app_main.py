@@ -53,8 +53,13 @@ def shielded_driver_class() -> type | None:
 
 
 def run_app(args: argparse.Namespace) -> int:
+    from engines.weights import configured_choice
     from tui.app import DuelApp
+    from tui.chat_state import PaneSettings
 
     left, right = choose_pair(args)
-    DuelApp(left, right, remember_pair=remember_pair, driver_class=shielded_driver_class()).run()
+    weights, _ = configured_choice(getattr(args, "weights", None))
+    both = PaneSettings(weights=weights)
+    DuelApp(left, right, remember_pair=remember_pair, driver_class=shielded_driver_class(),
+            settings=(both, both), weights=weights).run()
     return 0

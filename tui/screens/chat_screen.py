@@ -38,7 +38,8 @@ HELP_DESCRIPTIONS = {
     "cancel": "Stop both answers and put the prompt back in the box",
     "new_conversation": "Start a new conversation (clears both panes; the old one stays in history)",
     "pick_model": "Pick the model of the focused pane (searchable; or type a path/reference)",
-    "settings": "Settings per pane: system prompt, temperature, top p, max tokens, seed, context size",
+    "settings": "Settings per pane: system prompt, temperature, top p, max tokens, seed, context size, "
+    "GPU layers, weights on the CPU",
     "export": "Export the conversation to Markdown and JSON (both panes, stats, settings)",
     "regenerate": "Write the last answer again in both panes",
     "history": "Past conversations: reopen one",
@@ -262,6 +263,7 @@ class ChatScreen(Screen[None]):
                 self.pane("right").settings,
                 shared_system_prompt=self.shared_system_prompt,
                 models=models,
+                describe_weights=self.duel.describe_weights,
             ),
             self._settings_chosen,
         )
@@ -277,10 +279,11 @@ class ChatScreen(Screen[None]):
         self.shared_system_prompt = result.shared_system_prompt
         for pane in self.panes:
             new = result.for_pane(pane.pane)
-            context_changed = (new.n_ctx, new.gpu_layers) != (pane.settings.n_ctx, pane.settings.gpu_layers)
+            fixed_at_load = ("n_ctx", "gpu_layers", "weights")
+            context_changed = any(getattr(new, f) != getattr(pane.settings, f) for f in fixed_at_load)
             pane.settings = new
             if context_changed and reload_models:
-                await pane.load_model(pane.ref)  # the context size is fixed when a model is loaded
+                await pane.load_model(pane.ref)  # context size, offload and weights are fixed at load
         if self.conversation_id is not None:
             self.duel.store.update_conversation(self.conversation_id, settings=self.settings_json())
 
@@ -330,10 +333,12 @@ class ChatScreen(Screen[None]):
         stored = self.duel.store.load(conversation_id)
         settings = stored.settings
         if all(isinstance(settings.get(p), dict) for p in PANES):
+            # How this machine places weights (--weights, config.toml) is not the conversation's to change.
+            weights = {pane.pane: pane.settings.weights for pane in self.panes}
             await self.apply_settings(
                 SettingsResult(
-                    PaneSettings.model_validate(settings["left"]),
-                    PaneSettings.model_validate(settings["right"]),
+                    PaneSettings.model_validate({**settings["left"], "weights": weights["left"]}),
+                    PaneSettings.model_validate({**settings["right"], "weights": weights["right"]}),
                     bool(settings.get("shared_system_prompt", True)),
                 ),
                 reload_models=reload_models,

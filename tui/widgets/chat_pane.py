@@ -138,7 +138,10 @@ class ChatPane(Vertical):
         bar.update(total=None, progress=0)
         bar.display = True
         options = LoadOptions(
-            n_ctx=self.settings.n_ctx, n_threads=self._threads, n_gpu_layers=self.settings.gpu_layers
+            n_ctx=self.settings.n_ctx,
+            n_threads=self._threads,
+            n_gpu_layers=self.settings.gpu_layers,
+            weights=self.settings.weights,
         )
         self._load_worker = self.run_worker(
             partial(self._load_blocking, ref, options, self._load_id),
