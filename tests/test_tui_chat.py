@@ -7,7 +7,7 @@ import threading
 import time
 
 from textual.widgets import Markdown, OptionList, Static
-from tui_support import Opener, make_app, send, wait_ready, wait_settled, wait_until
+from tui_support import Opener, RecordingEngine, make_app, send, wait_ready, wait_settled, wait_until
 
 from engines.base import GenerationParams
 from models import paths
@@ -608,6 +608,33 @@ async def test_gpu_layers_setting_reloads_the_pane_with_offload() -> None:
         ref, options, _ = opener.opened[-1]
         assert ref.startswith("scripted:alpha") and options.n_gpu_layers == -1
         assert app.chat.pane("right").settings.gpu_layers == 0
+
+
+async def test_prompt_is_saved_before_either_model_starts(duel_home) -> None:
+    """A crash inside llama.cpp during the answer must not lose the prompt: it is committed first."""
+    import sqlite3
+
+    seen: list[tuple[str, int]] = []  # (model, prompts committed to disk when its answer started)
+
+    class CheckingEngine(RecordingEngine):
+        def stream_chat(self, messages, params, should_stop=None):  # noqa: ANN001
+            with sqlite3.connect(paths.conversations_db_file()) as other:  # what a crash would leave
+                count = other.execute(
+                    "SELECT COUNT(*) FROM messages WHERE role = 'user' AND content = ?",
+                    (messages[-1]["content"],),
+                ).fetchone()[0]
+            seen.append((self.describe().name, count))
+            yield from super().stream_chat(messages, params, should_stop)
+
+    app = make_app(opener=Opener(CheckingEngine))
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_ready(pilot)
+        await send(pilot, "do not lose me")
+        await wait_settled(pilot)
+        await pilot.press("ctrl+r")  # a regenerated answer starts from the saved prompt too
+        await wait_until(pilot, lambda: len(seen) == 4, what="four answers started")
+        await wait_settled(pilot)
+    assert sorted(seen) == [("alpha", 2), ("alpha", 2), ("beta", 2), ("beta", 2)]
 
 
 async def test_weights_setting_explains_itself_and_reloads_the_pane() -> None:

@@ -174,11 +174,9 @@ class ChatScreen(Screen[None]):
         self._next_turn += 1
         self._last_prompt = prompt
         self.prompt_box.value = ""
-        # Both answers start first and together (neither pane gets a head start, and mounting or
-        # saving never delays the models); then the prompts are shown and saved.
-        turns = [pane.begin_turn(index, prompt, self.conversation_id) for pane in self.panes]
-        for pane, turn in zip(self.panes, turns, strict=True):
-            await pane.show_turn(turn)
+        # The prompt is committed before either model sees it: a crash inside llama.cpp (it has
+        # segfaulted on some CPUs) then loses no more than the answers being written. Saving takes
+        # a millisecond; both answers then start together, and only then are the prompts mounted.
         for pane in self.panes:
             store.add_message(
                 self.conversation_id,
@@ -188,6 +186,9 @@ class ChatScreen(Screen[None]):
                 content=prompt,
                 model=pane.model_label,
             )
+        turns = [pane.begin_turn(index, prompt, self.conversation_id) for pane in self.panes]
+        for pane, turn in zip(self.panes, turns, strict=True):
+            await pane.show_turn(turn)
         return True
 
     def on_turn_settled(self, message: TurnSettled) -> None:

@@ -221,8 +221,8 @@ class ChatPane(Vertical):
     def begin_turn(self, index: int, prompt: str, conversation_id: int | None) -> PaneTurn:
         """Start answering `prompt` at once; `show_turn` then mounts its view.
 
-        The answer starts before the view is mounted so that mounting (and the caller saving the
-        prompt) never delays the model; text that arrives first waits in `_undrawn`."""
+        The answer starts before the view is mounted so that mounting never delays the model; text
+        that arrives first waits in `_undrawn`. The caller has saved the prompt already."""
         turn = PaneTurn(index=index, prompt=prompt, model=self.model_label, conversation_id=conversation_id)
         self.turns.append(turn)
         self._views[turn.index] = TurnView(turn)
