@@ -53,12 +53,12 @@ def shielded_driver_class() -> type | None:
 
 
 def run_app(args: argparse.Namespace) -> int:
-    from engines.weights import configured_choice
     from tui.app import DuelApp
     from tui.chat_state import PaneSettings
+    from tui.commands.options import weights_choice
 
     left, right = choose_pair(args)
-    weights, _ = configured_choice(getattr(args, "weights", None))
+    weights = weights_choice(args)
     both = PaneSettings(weights=weights)
     DuelApp(left, right, remember_pair=remember_pair, driver_class=shielded_driver_class(),
             settings=(both, both), weights=weights).run()

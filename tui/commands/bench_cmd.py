@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from tui.commands.cli_table import width_rule
+from tui.commands.options import add_weights_option, weights_choice
 from tui.commands.scorecard_cmd import SCORE_COLUMNS
 
 BENCH_EXAMPLES = """examples:
@@ -63,6 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     bench.add_argument(
         "--max-tokens", type=int, metavar="N", help="override the generation limit of every suite"
     )
+    add_weights_option(bench)
     bench.set_defaults(handler=cmd_bench)
 
 
@@ -120,6 +122,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         threads=args.threads,
         n_ctx=args.ctx,
         max_tokens=args.max_tokens,
+        weights=weights_choice(args),
     )
     console = Console(stderr=False)
     with _StopFlag() as stop, BenchProgressView(console) as view:
