@@ -15,8 +15,8 @@ import sys
 from collections.abc import Sequence
 
 from engines.weights import apply_to_process, choose, configured_choice
-from models.config import WEIGHT_CHOICES
 from models.errors import DuelError
+from models.weights_choice import WEIGHT_CHOICES
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -40,8 +40,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from models.config import WEIGHT_CHOICES
 from models.errors import DuelError
+from models.weights_choice import WEIGHT_CHOICES
 
 AMX = "AMX"
 REPACK = "CPU_REPACK"

@@ -12,13 +12,13 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal, get_args
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.errors import DuelError
 from models.paths import config_file, ensure
+from models.weights_choice import WeightsChoice
 
 
 class RegisteredModel(BaseModel):
@@ -37,11 +37,6 @@ class ChatSettings(BaseModel):
 
     left: str | None = None  # model reference of the left pane
     right: str | None = None
-
-
-# How llama.cpp may place weights on the CPU; engines/weights.py says what each means and decides "auto".
-WeightsChoice = Literal["auto", "all", "no-amx", "plain"]
-WEIGHT_CHOICES: tuple[str, ...] = get_args(WeightsChoice)
 
 
 class EngineSettings(BaseModel):

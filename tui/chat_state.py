@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from engines.base import ContextOverflowError, GenerationParams, Message, Stats
-from models.config import WeightsChoice
+from models.weights_choice import WeightsChoice
 
 PANES = ("left", "right")
 

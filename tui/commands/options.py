@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from models.config import WEIGHT_CHOICES
+from models.weights_choice import WEIGHT_CHOICES
 
 WEIGHTS_HELP = (
     "which faster weight layouts llama.cpp may use on the CPU: auto (decided from this CPU: AMX is left "

@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
-from models.config import WEIGHT_CHOICES
+from models.weights_choice import WEIGHT_CHOICES
 from tui.chat_state import PANES, PaneSettings
 
 # (field, label, Input type)
