@@ -10,6 +10,7 @@ import json
 import sys
 from typing import Any
 
+from tui.commands.cli_table import Column, print_table, width_rule
 from tui.commands.options import add_weights_option
 
 EXAMPLES = """examples:
@@ -26,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Report what duel finds on this machine: llama-cpp-python and llama.cpp versions, CPU\n"
         "features and backends, GPU offload, how weights are placed and why, threads, free memory\n"
         "and which models fit, data folders, and the state of the bundled model files.",
-        epilog=EXAMPLES,
+        epilog=f"{EXAMPLES}\n{width_rule(MODEL_COLUMNS, 'the models table')}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--json", action="store_true", help="one JSON object instead of the text report")
@@ -53,40 +54,43 @@ def run_doctor(args: argparse.Namespace) -> int:
     return 1 if report.problems else 0
 
 
+SECTION_COLUMNS = (Column("field", "keep", style="bold"), Column("value", min_width=24))
+MODEL_COLUMNS = (
+    Column("name", "ident"),
+    Column("source", "keep", drop=2),
+    Column("size", "keep", justify="right", drop=3),
+    Column("needs", "keep", justify="right"),
+    Column("fits", "keep"),
+    Column("file", "fold", drop=1),
+)
+
+
 def _print_text(sections: dict[str, dict[str, Any]]) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     console = Console(highlight=False)
-    for name, section in sections.items():
+    for index, (name, section) in enumerate(sections.items()):
+        if index:
+            console.print()
         if name == "models":
-            console.print(_models_table(section))
+            _print_models(console, section)
             continue
-        table = Table(title=name, title_justify="left", title_style="bold", show_header=False, box=None,
-                      padding=(0, 2))
-        table.add_column(style="dim", no_wrap=True)
-        table.add_column(overflow="fold")
-        for key, value in section.items():
-            if not key.endswith("_bytes"):  # the JSON has the exact figures, the text the readable ones
-                table.add_row(key, _text(value))
-        console.print(table)
+        # the JSON has the exact byte counts; the text the readable sizes
+        rows = [[key, _text(value)] for key, value in section.items() if not key.endswith("_bytes")]
+        print_table(console, SECTION_COLUMNS, rows, title=name, show_header=False)
 
 
-def _models_table(section: dict[str, Any]) -> Any:
-    from rich.table import Table
-
+def _print_models(console: Any, section: dict[str, Any]) -> None:
     from models.info import format_bytes
 
-    table = Table(title=f"models (memory for a {section['context_tokens']}-token context)",
-                  title_justify="left", title_style="bold", box=None, padding=(0, 2))
-    for column in ("name", "source", "size", "needs", "fits", "file"):
-        table.add_column(column, overflow="fold")
+    rows = []
     for row in section["list"]:
         fits = {True: "yes", False: "NO"}.get(row.get("fits"), "?")
         state = row.get("sha256") or row.get("status") or ""
-        table.add_row(row["name"], row["source"], format_bytes(row.get("size_bytes")),
-                      format_bytes(row.get("needs_bytes")), fits, state)
-    return table
+        rows.append([row["name"], row["source"], format_bytes(row.get("size_bytes")),
+                     format_bytes(row.get("needs_bytes")), fits, state])
+    title = f"models (memory for a {section['context_tokens']}-token context)"
+    print_table(console, MODEL_COLUMNS, rows, title=title)
 
 
 def _text(value: Any) -> str:
