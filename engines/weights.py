@@ -203,18 +203,24 @@ class _Ggml:
 
 
 _ggml: _Ggml | None = None
+_ggml_missing = False  # this llama-cpp-python lacks one of the functions: nothing can be edited
 _ggml_lock = threading.Lock()
 # One load at a time changes what llama.cpp loads with (a module attribute and a process-wide array).
 _APPLY_LOCK = threading.Lock()
 
 
-def _backend() -> _Ggml:
-    global _ggml
+def _backend() -> _Ggml | None:
+    global _ggml, _ggml_missing
     with _ggml_lock:
-        if _ggml is None:
-            _ggml = _Ggml()
-            array = _ggml.extra_bufts_array()
-            _ggml.pristine = _ggml.pointers(array) if array is not None else None
+        if _ggml is None and not _ggml_missing:
+            try:
+                backend = _Ggml()
+            except (AttributeError, OSError):  # another build: decide() then plays safe (see its AMX case)
+                _ggml_missing = True
+                return None
+            array = backend.extra_bufts_array()
+            backend.pristine = backend.pointers(array) if array is not None else None
+            _ggml = backend
         return _ggml
 
 
@@ -228,14 +234,17 @@ def system_info() -> str:
 def cpu_report() -> CpuReport:
     """This machine, as llama.cpp sees it (the extra buffer types as llama.cpp made them)."""
     backend = _backend()
-    names = None if backend.pristine is None else tuple(backend.name(p) for p in backend.pristine)
-    return CpuReport(system_info(), names)
+    if backend is None or backend.pristine is None:
+        return CpuReport(system_info(), None)
+    return CpuReport(system_info(), tuple(backend.name(p) for p in backend.pristine))
 
 
 def ggml_build() -> tuple[str, str]:
     """(ggml version, commit) of the llama.cpp that llama-cpp-python carries."""
-    lib = _backend().lib
-    return lib.ggml_version().decode(), lib.ggml_commit().decode()
+    backend = _backend()
+    if backend is None:
+        return "?", "?"
+    return backend.lib.ggml_version().decode(), backend.lib.ggml_commit().decode()
 
 
 def choose(choice: str = "auto") -> Placement:
@@ -254,10 +263,10 @@ def configured_choice(flag: str | None = None) -> tuple[str, str]:
     return engine.weights, "config.toml [engine] weights" if explicit else "default"
 
 
-def _set_extra_bufts(backend: _Ggml, exclude: frozenset[str]) -> bool:
+def _set_extra_bufts(backend: _Ggml | None, exclude: frozenset[str]) -> bool:
     """Offer llama.cpp the pristine extra buffer types minus `exclude`; True once read back so."""
-    array = backend.extra_bufts_array()
-    if array is None or backend.pristine is None:
+    array = backend.extra_bufts_array() if backend is not None else None
+    if backend is None or array is None or backend.pristine is None:
         return not exclude
     wanted = [p for p in backend.pristine if backend.name(p) not in exclude]
     for i, pointer in enumerate(wanted):  # never longer than the pristine list: stays in the array

@@ -231,3 +231,22 @@ def test_bundled_qwen_keeps_its_repacked_weights_unless_plain(bundled_models: di
     assert REPACK not in seen["plain"].buffers and AMX not in seen["auto"].buffers
     # Q4_K is repacked by the same CPUs as Q4_0 (AVX2, or NEON with dot products / int8 matmul)
     assert (REPACK in seen["auto"].buffers) == _repack_expected(seen["auto"].placement)
+
+
+def test_a_build_without_the_ggml_functions_plays_safe(
+    q4_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another llama-cpp-python whose libggml lacks a function duel binds: no edit is tried, AMX CPUs
+    get extra buffers off, a no-amx load falls back to plain and says so."""
+    import engines.weights as weights
+    from engines.llama_cpp_engine import load_llama
+
+    monkeypatch.setattr(weights, "_ggml", None)
+    monkeypatch.setattr(weights, "_ggml_missing", True)
+    report = cpu_report()
+    assert report.extra_bufts is None and weights.ggml_build() == ("?", "?")
+    assert decide("auto", CpuReport(SAPPHIRE_RAPIDS, report.extra_bufts)).mode == "plain"
+    llm, loaded = load_llama(q4_model, "no-amx", n_ctx=256, n_threads=1)
+    llm.close()
+    assert loaded.placement.mode == "plain" and "did not take the change" in loaded.placement.reason
+    assert REPACK not in loaded.buffers
