@@ -177,3 +177,23 @@ def test_weights_come_from_the_flag_then_the_config_file(
     assert main(["chat", "-m", str(model), "hi"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "invalid setting engine.weights" in err
+
+
+def test_weights_all_on_an_amx_cpu_is_warned_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An explicit --weights all is obeyed, but on a CPU whose llama.cpp has AMX it says what it risks."""
+    from tiny_models import write_tiny_model
+
+    import engines.weights as weights
+
+    model = write_tiny_model("qwen2", tmp_path / "tiny-q4_0.gguf", quantize="Q4_0")
+    real = weights.cpu_report()
+    amx_info = "CPU : AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | REPACK = 1 | "  # the list stays this CPU's
+    monkeypatch.setattr(weights, "cpu_report", lambda: weights.CpuReport(amx_info, real.extra_bufts))
+    code = main(["chat", "--json", "-m", str(model), "-m", str(model), "--max-tokens", "2", "--ctx", "256",
+                 "--weights", "all", "hi"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert [r["weights"]["mode"] for r in _json_lines(out)] == ["all", "all"]  # both lanes, not just one
+    assert "warning: " in err and "AMX kernels crash" in err and "#20824" in err

@@ -183,6 +183,10 @@ def _load(refs: list[str], args: argparse.Namespace) -> list[Lane]:
             if template.source.startswith("builtin:") and engine.describe().path and not args.json:
                 status.print(f"note: {ref} renders prompts with the {template.source} chat template "
                              "(its GGUF file has none)", highlight=False)
+            loaded = getattr(engine, "weights", None)
+            if loaded is not None and "warning:" in loaded.placement.reason:  # e.g. all on an AMX CPU
+                status.print(f"warning: {ref}: weights {loaded.placement.summary()}", highlight=False,
+                             markup=False)
     except BaseException:
         for lane in lanes:
             lane.engine.close()
