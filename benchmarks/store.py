@@ -8,6 +8,8 @@
   same key reuses it instead of recomputing.
 - `run_items`: which results make up which run (a resumed or repeated run links cached results).
 - `file_hashes`: sha256 of model files by (path, size, mtime), so big files are hashed once.
+
+Migrations run through models.sqlite_schema: each one and its version bump in one transaction.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.errors import RunNotFoundError
+from models import sqlite_schema
 from models.paths import ensure, results_db_file
 
-MIGRATIONS: tuple[str, ...] = (
+MIGRATIONS: tuple[sqlite_schema.Migration, ...] = (
     # 1: first schema
     """
     CREATE TABLE runs (
@@ -163,26 +166,11 @@ class ResultsStore:
     # ------------------------------------------------------------------------------------ schema
 
     def migrate(self) -> None:
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            from models.errors import DuelError
-
-            raise DuelError(
-                f"{self.path} was written by a newer duel (schema {version} > {SCHEMA_VERSION}); upgrade duel"
-            )
-        for index in range(version, SCHEMA_VERSION):
-            # One transaction per migration: the schema and its version number change together.
-            try:
-                self.conn.executescript(
-                    "BEGIN;" + MIGRATIONS[index] + f"; PRAGMA user_version = {index + 1}; COMMIT;"
-                )
-            except sqlite3.Error:
-                self.conn.rollback()
-                raise
+        sqlite_schema.migrate(self.conn, MIGRATIONS, self.path)
 
     @property
     def schema_version(self) -> int:
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        return sqlite_schema.schema_version(self.conn)
 
     # -------------------------------------------------------------------------------------- runs
 
