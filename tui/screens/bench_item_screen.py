@@ -26,9 +26,8 @@ def output_text(entry: FeedEntry) -> str:
     """The raw answer; log-likelihood answers are the option log-probabilities, one per line."""
     if entry.output is None:
         return "(no output)"
-    if entry.score.get("logprobs") is not None:
-        logprobs = entry.score["logprobs"]
-        return "\n".join(f"{option}: {value:.4f}" for option, value in logprobs.items())
+    if entry.score.logprobs is not None:
+        return "\n".join(f"{option}: {value:.4f}" for option, value in entry.score.logprobs.items())
     try:  # older rows may hold the log-probabilities only as the JSON output
         data = json.loads(entry.output)
     except (ValueError, TypeError):
