@@ -5,6 +5,7 @@ feed, the scorecard at the end, and bad setups."""
 from __future__ import annotations
 
 import pytest
+from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, RadioButton, SelectionList, Static
 from tui_bench_support import WIDE, freeze_cursors, sections_app, settle, wait_for, wait_for_scorecard
 from tui_support import Opener
@@ -330,7 +331,16 @@ async def test_sections_by_keys_and_by_the_command_palette() -> None:
         assert "Go to: chat" not in titles
         await pilot.press("ctrl+p")
         await pilot.press(*"Go to: models")
-        await pilot.pause(0.3)
+
+        def palette_offers_models() -> bool:
+            palette = app.screen
+            if not isinstance(palette, CommandPalette):
+                return False
+            options = palette.query_one(CommandList)
+            index = options.highlighted
+            return index is not None and "Go to: models" in str(options.get_option_at_index(index).prompt)
+
+        await wait_for(pilot, palette_offers_models, "the palette to offer 'Go to: models'")
         await pilot.press("enter")
         await wait_for(
             pilot, lambda: isinstance(app.screen, ModelsScreen), "the models screen from the palette"
