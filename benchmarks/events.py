@@ -77,18 +77,6 @@ class ItemDone:
         return self.result.suite
 
     @property
-    def item_id(self) -> str:
-        return self.result.item_id
-
-    @property
-    def failed(self) -> bool:
-        return self.result.failed
-
-    @property
-    def latency_s(self) -> float:
-        return self.result.latency_s
-
-    @property
     def metric(self) -> str:
         return self.result.score.metric
 

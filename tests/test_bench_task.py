@@ -75,14 +75,14 @@ def test_items_finishing_out_of_order_are_stored_and_reported_one_by_one(tmp_pat
         for one in reversed(pending):  # the last item finishes first
             first.finish_text(one, answers[one.item.id], 0.5, None)
         done = [e for e in ctx.events if isinstance(e, ev.ItemDone)]
-        assert [(e.item_id, e.done, e.total) for e in done] == [
+        assert [(e.result.item_id, e.done, e.total) for e in done] == [
             (i.id, n, 3) for n, i in enumerate(items[::-1], 1)
         ]
         assert [e.running_score for e in done] == [0.0, 0.0, 1 / 3]
-        assert [e.failed for e in done] == [False, True, False]
+        assert [e.result.failed for e in done] == [False, True, False]
         # What was reported is what was stored.
         stored = {r.item_id: r for r in store.run_results(ctx.run_id)}
-        assert {e.item_id: e.result for e in done} == stored
+        assert {e.result.item_id: e.result for e in done} == stored
         # A second pass over the same items reuses all three, reported with TaskStarted.
         ctx.events.clear()
         assert task().run()

@@ -89,7 +89,7 @@ async def test_run_shows_progress_stays_responsive_and_opens_the_scorecard() -> 
         for entries in feed.entries.values():
             assert set(entries) == {SLOW_A, SLOW_B}
             for model, entry in entries.items():
-                item = stored[(model, entry.item_id)]
+                item = stored[(model, entry.result.item_id)]
                 assert entry.result == item  # the result the runner reported is the one stored
 
 
@@ -204,7 +204,7 @@ def test_relay_batches_item_events_at_a_bounded_rate() -> None:
     relay(ev.ItemDone(_result("m", ids[3], "positive"), 4, 5, 1.0))
     assert len(posted) == 4
     batch = posted[-1].events
-    assert [e.item_id for e in batch if isinstance(e, FeedEntry)] == ids[:4]
+    assert [e.result.item_id for e in batch if isinstance(e, FeedEntry)] == ids[:4]
     scores = [e for e in batch if isinstance(e, TaskScore)]
     assert len(scores) == 1  # only the newest running score of the task is drawn
     score = scores[0]
@@ -226,7 +226,7 @@ def test_relay_builds_the_feed_from_the_reported_results() -> None:
     wrong = "negative" if third.target != "negative" else "positive"
     relay(ev.ItemDone(_result("m", third.id, wrong, third.target), 3, 3, 1 / 3))
     entries = [e for batch in posted for e in batch.events if isinstance(e, FeedEntry)]
-    assert [(e.item_id, e.cached, e.answer, e.correct) for e in entries] == [
+    assert [(e.result.item_id, e.cached, e.answer, e.correct) for e in entries] == [
         (first.id, True, first.target, True),
         (second.id, False, "unparseable", False),
         (third.id, False, wrong, False),

@@ -13,7 +13,7 @@ from typing import Any
 
 from textual.message import Message
 
-from benchmarks.results import ItemResult, ItemScore
+from benchmarks.results import ItemResult
 
 
 def short_ref(ref: str) -> str:
@@ -33,64 +33,28 @@ class FeedEntry:
     cached: bool  # not computed now: reused from an earlier run (shown dimmed)
 
     @property
-    def model_ref(self) -> str:
-        return self.result.model_ref
-
-    @property
-    def suite(self) -> str:
-        return self.result.suite
-
-    @property
-    def item_id(self) -> str:
-        return self.result.item_id
-
-    @property
-    def target(self) -> str:
-        return self.result.target
-
-    @property
-    def output(self) -> str | None:
-        """The raw answer: generated text, or the option log-probabilities as JSON."""
-        return self.result.output
-
-    @property
-    def score(self) -> ItemScore:
-        return self.result.score
-
-    @property
-    def failed(self) -> bool:
-        return self.result.failed
-
-    @property
-    def error(self) -> str | None:
-        return self.result.error
-
-    @property
-    def latency_s(self) -> float:
-        return self.result.latency_s
-
-    @property
     def correct(self) -> bool | None:
         """Right or wrong; None for summaries (scored by ROUGE, not right/wrong)."""
-        return self.score.correct
+        return self.result.score.correct
 
     @property
     def primary(self) -> float:
         """The item's score on the suite's main metric (1/0, or ROUGE-L)."""
-        return self.score.value
+        return self.result.score.value
 
     @property
     def answer(self) -> str:
         """What the feed shows: the parsed prediction, or the summary."""
-        if self.error:
-            return f"error: {self.error}"
+        result = self.result
+        if result.error:
+            return f"error: {result.error}"
         if self.task == "summarize":
-            return (self.output or "").strip() or "(empty)"
-        return "unparseable" if self.score.prediction is None else str(self.score.prediction)
+            return (result.output or "").strip() or "(empty)"
+        return "unparseable" if result.score.prediction is None else str(result.score.prediction)
 
     @property
     def key(self) -> str:
-        return f"{self.suite}/{self.item_id}"
+        return f"{self.result.suite}/{self.result.item_id}"
 
 
 @dataclass(frozen=True)

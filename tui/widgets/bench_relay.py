@@ -114,7 +114,7 @@ class BenchRelay:
         metric = self._metric.get(key, "")
         values = [e.primary for e in entries]
         n = len(values)
-        computed = [e.latency_s for e in entries if not e.cached]
+        computed = [e.result.latency_s for e in entries if not e.cached]
         value = sum(values) / n if n else None
         low = high = None
         if n and metric in PROPORTION_METRICS:
@@ -135,7 +135,7 @@ class BenchRelay:
             value=value,
             low=low,
             high=high,
-            failures=sum(1 for e in entries if e.failed),
+            failures=sum(1 for e in entries if e.result.failed),
             computed=len(computed),
             mean_latency_s=sum(computed) / len(computed) if computed else None,
         )
