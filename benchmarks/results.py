@@ -36,6 +36,8 @@ ITEM_VALUE_OF = {"accuracy": CORRECT, "exact_match": CORRECT, **{key: key for ke
 
 @dataclass(frozen=True)
 class ItemScore:
+    """One item's score: the suite's primary metric and the item's value on it, and how it got there."""
+
     metric: str  # the suite's primary metric, from its manifest ("accuracy", "exact_match", "rougeL")
     values: Mapping[str, float]  # every per-item value (ITEM_VALUES), in stored order
     prediction: str | None = None  # the parsed answer; None when unparseable, failed, or a summary
