@@ -6,6 +6,7 @@ Modules import their heavy dependencies inside the handlers so `duel --help` sta
 from __future__ import annotations
 
 from tui.commands import (
+    arena_cmd,
     bench_cmd,
     chat_cmd,
     leaderboard_cmd,
@@ -22,5 +23,6 @@ COMMAND_MODULES = [
     bench_cmd,
     runs_cmd,
     scorecard_cmd,
+    arena_cmd,
     leaderboard_cmd,
 ]
