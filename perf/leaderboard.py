@@ -56,27 +56,21 @@ def main() -> None:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)  # before numpy is imported
     import numpy as np
-    from scipy import optimize
 
     from benchmarks.arena.ratings import (
-        Vote,
-        _Problem,
         aggregate,
         bootstrap_weights,
+        fit_each,
         fit_ratings,
         fit_strengths,
         fit_with_intervals,
     )
+    from benchmarks.arena.simulate import simulate_votes
 
-    rng = np.random.default_rng(args.seed)
     true = np.linspace(700, 1300, args.models)
     true += 1000 - true.mean()
     names = [f"model-{k:02d}" for k in range(args.models)]
-    votes = []
-    for _ in range(args.votes):
-        i, j = rng.choice(args.models, 2, replace=False)
-        p = 1 / (1 + 10 ** ((true[j] - true[i]) / 400))
-        votes.append(Vote(names[i], names[j], "a" if rng.random() < p else "b"))
+    votes = simulate_votes(dict(zip(names, true, strict=True)), args.votes, seed=args.seed)
 
     fit_times = []
     for _ in range(args.repeats):
@@ -97,9 +91,7 @@ def main() -> None:
     fit_strengths(pairs, weights, prior)
     vector_each = (time.perf_counter() - start) / args.loop_resamples
     start = time.perf_counter()
-    for r in range(args.loop_resamples):
-        single = _Problem(pairs, weights[r : r + 1], prior[r : r + 1])
-        optimize.minimize(single.value_and_grad, np.zeros(args.models), jac=True, method="L-BFGS-B")
+    fit_each(pairs, weights, prior)
     loop_each = (time.perf_counter() - start) / args.loop_resamples
 
     errors = [abs(ratings[n] - t) for n, t in zip(names, true, strict=True)]

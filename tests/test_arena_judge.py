@@ -128,25 +128,15 @@ def test_the_seeds_vary_the_pairs_and_the_answers() -> None:
     assert len({b.sample_seed for b in plan}) == len(plan)
 
 
+def _judge_cli(judge: str, prompts: int, seeds: int) -> int:
+    pool = "scripted:x,scripted:y"
+    return main(["arena", "judge", "--judge", judge, "--pool", pool, "--limit", str(prompts),
+                 "--seeds", str(seeds), "--max-tokens", "8"])  # fmt: skip
+
+
 def test_a_judge_that_always_picks_the_first_place_gives_ties(capsys: pytest.CaptureFixture[str]) -> None:
     judge = "scripted:first?reply=Answer A is better. [[A]]"
-    code = main(
-        [
-            "arena",
-            "judge",
-            "--judge",
-            judge,
-            "--pool",
-            "scripted:x,scripted:y",
-            "--limit",
-            "3",
-            "--seeds",
-            "2",
-            "--max-tokens",
-            "8",
-        ]
-    )
-    assert code == 0
+    assert _judge_cli(judge, prompts=3, seeds=2) == 0
     out = capsys.readouterr().out
     assert "6 of 6 battles judged: 6 votes (6 ties because the two orders disagreed)" in out
     assert "answer shown first in 100% of its 12" in out
@@ -156,23 +146,7 @@ def test_a_judge_that_always_picks_the_first_place_gives_ties(capsys: pytest.Cap
 
 def test_unreadable_verdicts_are_counted_and_left_out(capsys: pytest.CaptureFixture[str]) -> None:
     judge = "scripted:mumble?reply=hard to say"
-    assert (
-        main(
-            [
-                "arena",
-                "judge",
-                "--judge",
-                judge,
-                "--pool",
-                "scripted:x,scripted:y",
-                "--limit",
-                "2",
-                "--seeds",
-                "1",
-            ]
-        )
-        == 0
-    )
+    assert _judge_cli(judge, prompts=2, seeds=1) == 0
     assert "0 votes" in capsys.readouterr().out
     with ArenaStore() as store:
         assert store.voters() == {f"judge:{judge}": {"voted": 0, "no_verdict": 2}}

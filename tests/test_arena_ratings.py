@@ -13,35 +13,13 @@ from benchmarks.arena.ratings import (
     _Problem,
     aggregate,
     bootstrap_weights,
+    fit_each,
     fit_ratings,
     fit_strengths,
     fit_with_intervals,
     position_bias,
 )
-
-
-def simulate(true: dict[str, float], n: int, seed: int, tie_rate: float = 0.0) -> list[Vote]:
-    """Votes between random pairs on random sides from Bradley-Terry with the true ratings.
-
-    With ties, a vote is a tie with probability `tie_rate * 4p(1-p)` (close models tie more often)
-    and otherwise a win drawn so that the expected score (ties as half) is still the Bradley-Terry
-    probability p; that tie probability keeps the win probability within [0, 1] for every p.
-    """
-    rng = np.random.default_rng(seed)
-    names = list(true)
-    votes = []
-    for _ in range(n):
-        i, j = rng.choice(len(names), 2, replace=False)
-        a, b = names[i], names[j]
-        p = 1 / (1 + 10 ** ((true[b] - true[a]) / 400))
-        tie = tie_rate * 4 * p * (1 - p)
-        if rng.random() < tie:
-            votes.append(Vote(a, b, "tie" if rng.random() < 0.5 else "bothbad"))
-            continue
-        p_win = (p - tie / 2) / (1 - tie)
-        votes.append(Vote(a, b, "a" if rng.random() < p_win else "b"))
-    return votes
-
+from benchmarks.arena.simulate import simulate_votes as simulate
 
 TRUE = {"m-strong": 1300.0, "m-good": 1150.0, "m-mid": 1000.0, "m-weak": 850.0, "m-poor": 700.0}
 
@@ -126,15 +104,13 @@ def test_the_vectorised_fit_matches_one_fit_per_resample() -> None:
     weights = bootstrap_weights(pairs.counts, rng, 4)
     prior = np.ones((4, len(pairs.models)))
     joint = fit_strengths(pairs, weights, prior)
-    for r in range(4):
+    assert np.abs(fit_each(pairs, weights, prior) - joint).max() < 1e-6
+    for r in range(4):  # and an independent optimiser on each resample agrees
         single = _Problem(pairs, weights[r : r + 1], prior[r : r + 1])
         reference = optimize.minimize(
-            single.value_and_grad,
-            np.zeros(len(pairs.models)),
-            jac=True,
-            method="L-BFGS-B",
-            options={"gtol": 1e-10, "ftol": 0},
-        )
+            single.value_and_grad, np.zeros(len(pairs.models)), jac=True, method="L-BFGS-B",
+            options={"gtol": 1e-10, "ftol": 0.0},
+        )  # fmt: skip
         assert np.abs(reference.x - joint[r]).max() < 1e-5
 
 

@@ -46,6 +46,20 @@ class Standing:
     rank: int
     sha256: tuple[str, ...] = ()
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "model": self.model,
+            "rating": round(self.rating, 2),
+            "ci_low": round(self.ci_low, 2),
+            "ci_high": round(self.ci_high, 2),
+            "votes": self.votes,
+            "wins": self.wins,
+            "ties": self.ties,
+            "losses": self.losses,
+            "sha256": list(self.sha256),
+        }
+
 
 @dataclass(frozen=True)
 class Leaderboard:
@@ -73,21 +87,7 @@ class Leaderboard:
             "resamples": self.resamples,
             "seed": self.seed,
             "method": METHOD,
-            "standings": [
-                {
-                    "rank": s.rank,
-                    "model": s.model,
-                    "rating": round(s.rating, 2),
-                    "ci_low": round(s.ci_low, 2),
-                    "ci_high": round(s.ci_high, 2),
-                    "votes": s.votes,
-                    "wins": s.wins,
-                    "ties": s.ties,
-                    "losses": s.losses,
-                    "sha256": list(s.sha256),
-                }
-                for s in self.standings
-            ],
+            "standings": [s.to_json() for s in self.standings],
             "win_rate": self.win_rate,
             "games": self.games,
             "position_bias": {

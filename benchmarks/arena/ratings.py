@@ -147,6 +147,14 @@ def fit_strengths(pairs: PairCounts, weights: np.ndarray, prior: np.ndarray) -> 
     return result.x.reshape(problem.shape)
 
 
+def fit_each(pairs: PairCounts, weights: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """The same fit, one optimisation per weighting (same method and tolerance): what vectorising
+    over resamples saves, as perf/leaderboard.py measures."""
+    return np.concatenate(
+        [fit_strengths(pairs, weights[r : r + 1], prior[r : r + 1]) for r in range(len(prior))]
+    )
+
+
 def to_elo(strengths: np.ndarray) -> np.ndarray:
     """Strengths (..., M) to ratings with mean 1000 along the last axis."""
     return MEAN_RATING + ELO_PER_NAT * (strengths - strengths.mean(axis=-1, keepdims=True))

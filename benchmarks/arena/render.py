@@ -34,20 +34,7 @@ def standings_frame(board: Leaderboard, *, display: bool = True) -> Any:
                 }
             )
         else:
-            rows.append(
-                {
-                    "rank": s.rank,
-                    "model": s.model,
-                    "rating": round(s.rating, 2),
-                    "ci_low": round(s.ci_low, 2),
-                    "ci_high": round(s.ci_high, 2),
-                    "votes": s.votes,
-                    "wins": s.wins,
-                    "ties": s.ties,
-                    "losses": s.losses,
-                    "sha256": " ".join(s.sha256),
-                }
-            )
+            rows.append({**s.to_json(), "sha256": " ".join(s.sha256)})
     return pd.DataFrame.from_records(rows)
 
 

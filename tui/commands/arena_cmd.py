@@ -163,10 +163,9 @@ def cmd_judge(args: argparse.Namespace) -> int:
     from benchmarks.arena.battle import parse_pool
     from benchmarks.arena.judge_run import JudgeRequest, JudgeRun
     from benchmarks.arena.prompts import load_prompts
-    from models.errors import DuelError
-    from tui.commands.interrupt import StopFlag
+    from tui.commands.cli_support import StopFlag, require_at_least
 
-    for name, value, low in (
+    require_at_least(
         ("--limit", args.limit, 1),
         ("--rounds", args.rounds, 1),
         ("--seeds", args.seeds, 1),
@@ -174,9 +173,7 @@ def cmd_judge(args: argparse.Namespace) -> int:
         ("--judge-max-tokens", args.judge_max_tokens, 1),
         ("--ctx", args.ctx, 256),
         ("--threads", args.threads, 1),
-    ):
-        if value is not None and value < low:
-            raise DuelError(f"{name} must be at least {low}")
+    )
     request = JudgeRequest(
         judge=args.judge,
         pool=parse_pool(args.pool),

@@ -67,9 +67,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from benchmarks.runner import BenchRequest, run_bench
-    from models.errors import DuelError
     from tui.commands.bench_view import BenchProgressView, print_scorecard
-    from tui.commands.interrupt import StopFlag
+    from tui.commands.cli_support import StopFlag, require_at_least
 
     if args.models:
         models = tuple(args.models)
@@ -77,13 +76,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from models.resolve import DEFAULT_PAIR
 
         models = tuple(DEFAULT_PAIR)
-    for name, value, low in (
+    require_at_least(
         ("--limit", args.limit, 1),
         ("--threads", args.threads, 1),
         ("--ctx", args.ctx, 256),
-    ):
-        if value is not None and value < low:
-            raise DuelError(f"{name} must be at least {low}")
+    )
     request = BenchRequest(
         suites=tuple(args.suites),
         models=models,

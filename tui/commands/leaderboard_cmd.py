@@ -54,17 +54,11 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     from benchmarks.arena.leaderboard import NoVotesError, build_leaderboard
     from benchmarks.arena.render import render, write
     from models.errors import DuelError
-    from tui.commands.scorecard_cmd import SUFFIX_FORMATS
+    from tui.commands.scorecard_cmd import output_format
 
     if args.resamples < 1000:
         raise DuelError("--resamples must be at least 1000 (fewer make the 95% interval ends unstable)")
-    fmt = args.format
-    if fmt is None and args.output is not None:
-        fmt = SUFFIX_FORMATS.get(args.output.suffix.lower())
-        if fmt is None:
-            raise DuelError(
-                f"cannot tell the format from '{args.output.name}': pass --format md|csv|json|html"
-            )
+    fmt = output_format(args.format, args.output)
     try:
         board = build_leaderboard(args.voter, resamples=args.resamples, seed=args.seed)
     except NoVotesError as exc:

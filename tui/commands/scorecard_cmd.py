@@ -44,6 +44,18 @@ SUFFIX_FORMATS = {
 }
 
 
+def output_format(fmt: str | None, output: Path | None) -> str | None:
+    """`--format`, else the format of the `-o` file's suffix, else None; an unknown suffix is an error."""
+    from models.errors import DuelError
+
+    if fmt is not None or output is None:
+        return fmt
+    found = SUFFIX_FORMATS.get(output.suffix.lower())
+    if found is None:
+        raise DuelError(f"cannot tell the format from '{output.name}': pass --format md|csv|json|html")
+    return found
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `duel scorecard`."""
     card = sub.add_parser(
@@ -78,12 +90,7 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
         if fmt not in (None, "json"):
             raise DuelError(f"--json and --format {fmt} contradict each other")
         fmt = "json"
-    if fmt is None and args.output is not None:
-        fmt = SUFFIX_FORMATS.get(args.output.suffix.lower())
-        if fmt is None:
-            raise DuelError(
-                f"cannot tell the format from '{args.output.name}': pass --format md|csv|json|html"
-            )
+    fmt = output_format(fmt, args.output)
     if fmt == "table" and args.output is not None:
         raise DuelError("--format table is for the terminal: write a file as md, csv, json or html")
     fmt = fmt or ("table" if sys.stdout.isatty() else "md")

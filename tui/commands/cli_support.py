@@ -1,10 +1,19 @@
-"""Ctrl-C for long headless commands: the first asks the work to stop cleanly, the second aborts."""
+"""Small pieces the headless commands share: Ctrl-C handling and lower bounds of numeric options."""
 
 from __future__ import annotations
 
 import signal
 import sys
 from typing import Any
+
+
+def require_at_least(*checks: tuple[str, int | None, int]) -> None:
+    """(option, value, minimum) triples; the first value below its minimum is a one-line error."""
+    from models.errors import DuelError
+
+    for name, value, low in checks:
+        if value is not None and value < low:
+            raise DuelError(f"{name} must be at least {low}")
 
 
 class StopFlag:
