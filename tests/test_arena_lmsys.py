@@ -195,3 +195,22 @@ def test_a_json_array_file_is_read_too(tmp_path: Path) -> None:
     path.write_text(json.dumps([FOREIGN[0], {"model_a": "x"}]), encoding="utf-8")
     with pytest.raises(ArenaError, match="item 2"):
         read_battles(path)
+
+
+def test_export_into_a_closed_pipe_is_quiet(tmp_path: Path, duel_home: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    records = [{**FOREIGN[0], "tstamp": 1.7e9 + k} for k in range(1000)]  # ~600 KB: more than a pipe holds
+    import_file(_write_jsonl(tmp_path / "many.jsonl", records))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "arena", "export"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    assert json.loads(proc.stdout.readline())["model_a"] == "vicuna-13b"
+    proc.stdout.close()  # like `| head -1`
+    assert proc.wait(timeout=60) == 141
+    assert proc.stderr.read() == b""
