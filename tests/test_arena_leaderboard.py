@@ -75,7 +75,7 @@ def test_the_board_of_human_votes(votes: None) -> None:
 
 
 def test_every_format(votes: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["leaderboard", "--format", "json"]) == 0
+    assert main(["leaderboard", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [s["model"] for s in data["standings"]] == [LONG, "smol", "loser"]
     assert data["voter"] == "human" and data["resamples"] == 1000
@@ -98,15 +98,23 @@ def test_every_format(votes: None, tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["leaderboard", "-o", str(tmp_path / "board.txt")]) == 2
 
 
-def test_the_terminal_table_never_cuts_model_names(
-    votes: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("width", [80, 60])
+def test_the_terminal_tables_never_cut_model_names(
+    votes: None, width: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("COLUMNS", "70")
-    assert main(["leaderboard"]) == 0
+    from rich.cells import cell_len
+
+    monkeypatch.setenv("COLUMNS", str(width))
+    assert main(["leaderboard", "--format", "table"]) == 0
     out = capsys.readouterr().out
-    assert LONG in out and "position bias: Model A (left) won" in out
+    assert any(LONG in line for line in out.splitlines()) and "position bias: Model A (left) won" in out
+    assert all(cell_len(line.rstrip()) <= width for line in out.splitlines())
+    assert "not shown at this width" in out  # the win-rate columns give way, not the names
+    assert main(["leaderboard"]) == 0  # piped: Markdown
+    assert capsys.readouterr().out.startswith("# duel arena leaderboard (human)")
     assert main(["leaderboard", "--voter", "judge:nobody"]) == 2
     assert "voters: human, judge:q" in capsys.readouterr().err
+    assert main(["leaderboard", "--json", "--format", "md"]) == 2
 
 
 def test_no_votes_yet_says_so_and_exits_0(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -232,22 +232,22 @@ class _JudgeProgress:
 
 
 def print_judge_summary(console: Any, summary: JudgeSummary) -> None:
-    from rich import box
-    from rich.table import Table
+    from tui.commands.cli_table import Column, print_table
 
-    seeds = len(summary.per_seed)
     console.print(f"votes stored as {summary.voter}", highlight=False)
-    table = Table(title=f"Judge ratings, mean ± sd over {seeds} seeds", title_justify="left", box=box.SIMPLE)
-    table.add_column("model", no_wrap=True)
-    table.add_column("rating", justify="right", no_wrap=True)
-    table.add_column("± sd", justify="right", no_wrap=True)
-    table.add_column("seeds", justify="right")
-    for model, mean, sd, n in summary.table():
-        table.add_row(model, f"{mean:.0f}", "—" if sd is None else f"{sd:.0f}", str(n))
     if summary.per_seed:
-        from tui.commands.leaderboard_cmd import print_uncut
-
-        print_uncut(console, table)
+        columns = (
+            Column("model", "ident"),
+            Column("rating", "keep", justify="right"),
+            Column("± sd", "keep", justify="right"),
+            Column("seeds", "keep", justify="right", drop=1),
+        )
+        rows = [
+            [model, f"{mean:.0f}", "-" if sd is None else f"{sd:.0f}", str(n)]
+            for model, mean, sd, n in summary.table()
+        ]
+        title = f"Judge ratings, mean ± sd over {len(summary.per_seed)} seeds"
+        print_table(console, columns, rows, title=title, more="the leaderboard has intervals")
     console.print(
         f"{summary.battles} of {summary.planned} battles judged: {summary.votes} votes "
         f"({summary.disagreements} ties because the two orders disagreed), "

@@ -1,10 +1,38 @@
-"""Small pieces the headless commands share: Ctrl-C handling and lower bounds of numeric options."""
+"""Small pieces the headless commands share: Ctrl-C handling, lower bounds of numeric options, and
+the output format of commands that print a report or write it to a file (scorecard, leaderboard)."""
 
 from __future__ import annotations
 
 import signal
 import sys
+from pathlib import Path
 from typing import Any
+
+SUFFIX_FORMATS = {
+    ".md": "md",
+    ".markdown": "md",
+    ".csv": "csv",
+    ".json": "json",
+    ".html": "html",
+    ".htm": "html",
+}
+
+
+def choose_format(fmt: str | None, output: Path | None, *, as_json: bool = False) -> str:
+    """--format, or --json, or the -o file's suffix; else a table on a terminal and Markdown when piped."""
+    from models.errors import DuelError
+
+    if as_json:
+        if fmt not in (None, "json"):
+            raise DuelError(f"--json and --format {fmt} contradict each other")
+        fmt = "json"
+    if fmt is None and output is not None:
+        fmt = SUFFIX_FORMATS.get(output.suffix.lower())
+        if fmt is None:
+            raise DuelError(f"cannot tell the format from '{output.name}': pass --format md|csv|json|html")
+    if fmt == "table" and output is not None:
+        raise DuelError("--format table is for the terminal: write a file as md, csv, json or html")
+    return fmt or ("table" if sys.stdout.isatty() else "md")
 
 
 def require_at_least(*checks: tuple[str, int | None, int]) -> None:

@@ -34,28 +34,6 @@ SCORECARD_EXAMPLES = """examples:
   duel scorecard 3 --format json -o card.json    includes every per-item result (re-score it yourself)
   duel scorecard 3 -o card.csv                   format taken from the file suffix
 """
-SUFFIX_FORMATS = {
-    ".md": "md",
-    ".markdown": "md",
-    ".csv": "csv",
-    ".json": "json",
-    ".html": "html",
-    ".htm": "html",
-}
-
-
-def output_format(fmt: str | None, output: Path | None) -> str | None:
-    """`--format`, else the format of the `-o` file's suffix, else None; an unknown suffix is an error."""
-    from models.errors import DuelError
-
-    if fmt is not None or output is None:
-        return fmt
-    found = SUFFIX_FORMATS.get(output.suffix.lower())
-    if found is None:
-        raise DuelError(f"cannot tell the format from '{output.name}': pass --format md|csv|json|html")
-    return found
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `duel scorecard`."""
     card = sub.add_parser(
@@ -83,17 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_scorecard(args: argparse.Namespace) -> int:
     from benchmarks.export import export_scorecard, render
     from benchmarks.scorecard import build_scorecard
-    from models.errors import DuelError
+    from tui.commands.cli_support import choose_format
 
-    fmt = args.format
-    if args.json:
-        if fmt not in (None, "json"):
-            raise DuelError(f"--json and --format {fmt} contradict each other")
-        fmt = "json"
-    fmt = output_format(fmt, args.output)
-    if fmt == "table" and args.output is not None:
-        raise DuelError("--format table is for the terminal: write a file as md, csv, json or html")
-    fmt = fmt or ("table" if sys.stdout.isatty() else "md")
+    fmt = choose_format(args.format, args.output, as_json=args.json)
     card = build_scorecard(args.run)
     if fmt == "table":
         _print_tables(card)
