@@ -213,7 +213,7 @@ class JudgeRun:
             if self._answer_all(plan) and not self._should_stop():
                 self._judge_all(plan, summary)
             summary.stopped = self._should_stop()
-            summary.per_seed = self._seed_ratings(summary)
+            summary.per_seed = self._seed_ratings()
         finally:
             if self._own_store:
                 self.store.close()
@@ -315,7 +315,7 @@ class JudgeRun:
             )
         )
 
-    def _seed_ratings(self, summary: JudgeSummary) -> list[SeedRatings]:
+    def _seed_ratings(self) -> list[SeedRatings]:
         battles = [b for b in self.store.battles(self.request.voter) if b.session == self.session]
         out = []
         for seed in self.request.seeds:
