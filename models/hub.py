@@ -36,7 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from models.errors import DuelError, ModelNotFoundError
-from models.info import ModelInfo
+from models.info import ModelInfo, format_bytes
 from models.paths import models_dir
 
 ProgressFn = Callable[[int, int, str], None]
@@ -186,15 +186,6 @@ class HubFile:
         """A loadable GGUF model file (multimodal projectors are GGUF files too, but not models)."""
         name = PurePosixPath(self.path).name.lower()
         return name.endswith(".gguf") and not name.startswith("mmproj") and "mmproj" not in name
-
-
-def human_size(n: int | None) -> str:
-    if n is None:
-        return "?"
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} B"
 
 
 # -- endpoint, token, errors --------------------------------------------------------------------
@@ -589,8 +580,8 @@ def _check_disk_space(ref: HubRef, metas: Sequence[_FileMeta], targets: Sequence
     free = shutil.disk_usage(probe).free
     if free < needed + DISK_MARGIN_BYTES:
         raise DiskSpaceError(
-            f"not enough disk space for {ref}: it needs {human_size(needed)} and {probe} has "
-            f"{human_size(free)} free (set DUEL_HOME to a bigger disk, or free some space)"
+            f"not enough disk space for {ref}: it needs {format_bytes(needed)} and {probe} has "
+            f"{format_bytes(free)} free (set DUEL_HOME to a bigger disk, or free some space)"
         )
 
 
@@ -701,8 +692,8 @@ def resolve_hf_reference(ref: str, progress: ProgressFn | None = None) -> ModelI
     from models.describe import describe
 
     result = pull(ref, progress=progress)
-    # The family comes from describe() like for any file (models.families, which may consult
-    # models.catalog.family_for); the name is the full reference, so it can be used again as is.
+    # The family comes from describe() like for any file (models.families); the name is the full
+    # reference, so it can be used again as is.
     return describe(result.path, name=str(result.ref), source="hf")
 
 

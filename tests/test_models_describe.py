@@ -14,6 +14,7 @@ from models.bundled import QWEN, SMOLLM2, locate_installed
 from models.describe import describe
 from models.errors import BadModelFileError
 from models.gguf_reader import MAX_KEPT_ARRAY, ArraySummary, read_header
+from models.info import format_bytes
 from tui.cli import main
 
 TEMPLATE = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
@@ -272,3 +273,11 @@ def test_reader_agrees_with_the_gguf_package_on_every_value_type(tmp_path: Path)
         (t.name, int(t.n_elements), int(t.n_bytes)) for t in reference.tensors
     ]
 
+
+def test_byte_sizes_are_binary_everywhere() -> None:
+    # The models table, `duel models`, the download screen and `duel models pull` all use this one.
+    assert format_bytes(None) == "?"
+    assert format_bytes(0) == "0 B"
+    assert format_bytes(500_000) == "488 KiB"
+    assert format_bytes(469 * 2**20) == "469 MiB"
+    assert format_bytes(4 * 10**9) == "3.73 GiB"

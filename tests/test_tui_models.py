@@ -14,11 +14,12 @@ from tui_support import Opener
 
 from models import memory, registry
 from models.describe import describe
+from models.info import format_bytes
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.model_details import ModelDetailsScreen
 from tui.screens.models_screen import ModelsScreen, name_from_path
 from tui.widgets.models_path_suggester import complete_path
-from tui.widgets.models_table import ModelsTable, format_bytes
+from tui.widgets.models_table import ModelsTable
 
 TEMPLATE = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}<|assistant|>"
 GiB = 1024**3

@@ -23,12 +23,12 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from models.errors import DuelError
-from models.info import ModelInfo
+from models.info import ModelInfo, format_bytes
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.model_details import ModelDetailsScreen
 from tui.screens.model_picker import model_ref
 from tui.widgets.models_path_suggester import PathSuggester
-from tui.widgets.models_table import ModelsTable, format_bytes
+from tui.widgets.models_table import ModelsTable
 
 if TYPE_CHECKING:
     from tui.app import DuelApp

@@ -63,7 +63,7 @@ def model_cells(info: ModelInfo, fit: MemoryFit) -> list[Text]:
         Text(info.architecture or "?"),
         Text(info.parameters_label(), justify="right"),
         Text(info.quantization or "?"),
-        Text(format_bytes(info.file_size), justify="right"),
+        Text(format_bytes(info.file_size or None), justify="right"),
         Text(str(info.context_length or "?"), justify="right"),
         Text("yes" if info.has_chat_template else "no"),
         Text(format_bytes(fit.needed) if fit.needed else "?", justify="right"),
