@@ -12,27 +12,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from engines.base import Engine
+from engines.loading import CancelledWhileWaiting, one_load_at_a_time
 
-# One pane switches models at a time. The engine already serialises the llama.cpp load itself (its
-# loader redirects fds 1 and 2 process-wide); this lock queues a pane's whole switch -- closing the old
-# model, resolving, assembling or downloading the new one, loading it -- so the two panes never hold two
-# half-loaded models at once, and a switch still waiting in the queue can be cancelled.
-OPEN_LOCK = threading.Lock()
-
-
-@contextmanager
-def one_load_at_a_time(should_stop: Callable[[], bool] = lambda: False) -> Iterator[None]:
-    while not OPEN_LOCK.acquire(timeout=0.05):
-        if should_stop():
-            raise CancelledWhileWaiting
-    try:
-        yield
-    finally:
-        OPEN_LOCK.release()
-
-
-class CancelledWhileWaiting(Exception):
-    """The worker was cancelled while it waited (for the engine, or for a model file to be ready)."""
+# A pane's whole model switch (closing the old model, resolving, assembling or downloading the new one,
+# loading it) holds the process-wide load lock of engines/loading.py, which the engine's own load
+# takes too: one lock, so no load anywhere overlaps a switch.
+__all__ = ["CancelledWhileWaiting", "EngineSlot", "one_load_at_a_time"]
 
 
 class EngineSlot:
