@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 
 from textual.widgets import Markdown, OptionList, Static
-from tui_support import Opener, make_app, send, wait_ready, wait_settled, wait_until
+from tui_support import Opener, RecordingEngine, make_app, send, wait_ready, wait_settled, wait_until
 
 from engines.base import GenerationParams
 from models import paths
@@ -549,6 +550,20 @@ async def test_command_palette_runs_chat_actions() -> None:
         await wait_until(pilot, lambda: all(not p.turns for p in app.chat.panes), what="cleared by palette")
 
 
+def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll `condition` (from plain threads, once the app is gone) until it holds or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def all_closed(opener: Opener) -> bool:
+    return all(engine.closed for _, _, engine in opener.opened)
+
+
 async def test_ctrl_q_quits_and_closes_the_engines() -> None:
     opener = Opener()
     app = make_app(opener=opener)
@@ -557,7 +572,62 @@ async def test_ctrl_q_quits_and_closes_the_engines() -> None:
         await pilot.press("ctrl+q")
         await pilot.pause()
     assert app.return_code == 0
-    assert len(opener.opened) == 2 and all(engine.closed for _, _, engine in opener.opened)
+    assert eventually(lambda: all_closed(opener)) and len(opener.opened) == 2
+
+
+async def test_quitting_during_a_stuck_answer_neither_waits_for_it_nor_leaks_its_model() -> None:
+    """An answer that cannot notice its cancellation yet (a long llama.cpp decode) holds its engine.
+    Quitting must not wait for it on the event loop, and the model is freed once it lets go."""
+    streaming, release = threading.Event(), threading.Event()
+
+    class StuckEngine(RecordingEngine):
+        def stream_chat(self, messages, params, should_stop=None):  # noqa: ANN001, ANN201
+            streaming.set()
+            release.wait(30)
+            yield from super().stream_chat(messages, params, should_stop)
+
+    opener = Opener(StuckEngine)
+    app = make_app(opener=opener)
+    watchdog = threading.Timer(10, release.set)  # frees a quit that waits for the answer
+    try:
+        async with app.run_test(size=WIDE) as pilot:
+            await wait_ready(pilot)
+            await send(pilot, "hello")
+            await wait_until(pilot, streaming.is_set, what="an answer in progress")
+            watchdog.start()
+            await pilot.press("ctrl+q")
+        assert not release.is_set(), "quitting waited for the stuck answer"
+    finally:
+        release.set()
+        watchdog.cancel()
+    assert eventually(lambda: all_closed(opener)), "a model was never freed"
+
+
+async def test_quitting_while_the_other_pane_loads_does_not_wait_for_the_load() -> None:
+    """The other pane's model switch holds the load lock (here: a slow download). Quitting used to
+    wait for it on the event loop, with no way to stop waiting."""
+    opener = Opener()
+    app = make_app(opener=opener)
+    gate = threading.Event()
+    watchdog = threading.Timer(8, gate.set)  # frees a quit that waits for the load
+    try:
+        async with app.run_test(size=WIDE) as pilot:
+            await wait_ready(pilot)
+            opener.gate = gate
+            right = app.chat.pane("right")
+            await right.load_model("scripted:gamma")
+            await wait_until(
+                pilot,
+                lambda: "assembling 50%" in str(right.query_one("#status-line", Static).render()),
+                what="the right pane's load in progress",
+            )
+            watchdog.start()
+            await pilot.press("ctrl+q")
+        assert not gate.is_set(), "quitting waited for a model load"
+    finally:
+        gate.set()
+        watchdog.cancel()
+    assert eventually(lambda: all_closed(opener)), "a model was never freed"
 
 
 async def test_prompt_sent_during_a_failing_load_explains_the_failure() -> None:

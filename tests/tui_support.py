@@ -16,6 +16,7 @@ from engines.scripted import ScriptedEngine
 from models.info import ModelInfo
 from tui.app import DuelApp
 from tui.chat_state import PaneSettings
+from tui.pair import ModelPair
 
 
 class RecordingEngine(ScriptedEngine):
@@ -145,16 +146,15 @@ def make_app(
     pairs: list[tuple[str, str]] | None = None,
     **kwargs: Any,
 ) -> DuelApp:
-    return DuelApp(
+    pair = ModelPair(
         left,
         right,
-        open_engine=opener or Opener(),
-        list_models=model_list,
         settings=settings,
-        remember_pair=(lambda a, b: pairs.append((a, b))) if pairs is not None else None,
+        open_engine=opener or Opener(),
         threads=(1, 1),
-        **kwargs,
+        remember=(lambda a, b: pairs.append((a, b))) if pairs is not None else None,
     )
+    return DuelApp(pair, list_models=model_list, **kwargs)
 
 
 async def wait_until(
@@ -198,3 +198,4 @@ async def send(pilot: Pilot, text: str) -> None:
     app.chat.prompt_box.focus()
     app.chat.prompt_box.value = text
     await pilot.press("enter")
+

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
 
 from models.info import ModelInfo, format_bytes
 
@@ -99,7 +100,7 @@ class ModelsTable(DataTable):
     def select_name(self, name: str) -> bool:
         try:
             index = self.get_row_index(name)
-        except Exception:  # RowDoesNotExist: the model went away; leave the cursor where it is
+        except RowDoesNotExist:  # the model went away; leave the cursor where it is
             return False
         self.move_cursor(row=index)
         return True
