@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from engines.base import Chunk, GenerationParams, LoadOptions, Message, ShouldStop
 from engines.scripted import ScriptedEngine
@@ -17,6 +18,10 @@ from models.info import ModelInfo
 from tui.app import DuelApp
 from tui.chat_state import PaneSettings
 from tui.pair import ModelPair
+from tui.widgets.chat_pane import ChatPane
+from tui.widgets.turn_view import TurnView
+
+WIDE = (140, 40)
 
 
 class RecordingEngine(ScriptedEngine):
@@ -199,3 +204,14 @@ async def send(pilot: Pilot, text: str) -> None:
     app.chat.prompt_box.value = text
     await pilot.press("enter")
 
+
+def stats_text(pane: ChatPane, index: int = -1) -> str:
+    """The stats line under an answer, as shown."""
+    view = pane.query(TurnView)[index]
+    return str(view.query_one(".stats", Static).render())
+
+
+def notice_text(pane: ChatPane, index: int = -1) -> str:
+    """The notice under an answer (context trimmed, error), as shown."""
+    view = pane.query(TurnView)[index]
+    return str(view.query_one(".notice", Static).render())
