@@ -157,9 +157,13 @@ async def test_bundled_models_cannot_be_removed(plenty_of_memory: int) -> None:
     app = sections_app()
     async with app.run_test(size=WIDE) as pilot:
         screen = await open_models(pilot)
-        screen.query_one(ModelsTable).select_name("smollm2-135m")
+        table = screen.query_one(ModelsTable)
+        assert table.select_name("smollm2-135m")
         await pilot.press("x")
         assert isinstance(app.screen, ModelsScreen)  # no question: there is nothing to remove
+        said = [str(n.message) for n in app._notifications]
+        assert "smollm2-135m is bundled, not registered: there is nothing to remove." in said
+        assert "smollm2-135m" in [str(k.value) for k in table.rows]  # still listed
 
 
 async def test_details_show_every_metadata_key_and_the_chat_template(
