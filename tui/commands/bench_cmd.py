@@ -11,6 +11,9 @@ import signal
 import sys
 from typing import Any
 
+from tui.commands.cli_table import width_rule
+from tui.commands.scorecard_cmd import SCORE_COLUMNS
+
 BENCH_EXAMPLES = """examples:
   duel bench sentiment -m qwen2.5-coder-0.5b -m smollm2-135m --limit 40 --seed 0
   duel bench sentiment summarize --limit 20          (default models: the bundled pair)
@@ -30,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "bench",
         help="run benchmark suites on models and print a scorecard",
         description="Run benchmark suites on one or more models (results are stored and reused).",
-        epilog=BENCH_EXAMPLES,
+        epilog=f"{BENCH_EXAMPLES}\n{width_rule(SCORE_COLUMNS, 'the closing scorecard')}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     bench.add_argument("suites", nargs="+", metavar="SUITE", help="suite names (see `duel suites`) or 'all'")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -13,11 +12,12 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 
 from benchmarks import events as ev
 from benchmarks.export import METRIC_LABELS, format_value
 from benchmarks.scorecard import Scorecard
+from tui.commands.cli_table import print_table
+from tui.commands.scorecard_cmd import SCORE_COLUMNS
 
 
 class BenchProgressView:
@@ -105,33 +105,38 @@ class BenchProgressView:
 
 
 def print_scorecard(console: Console, card: Scorecard) -> None:
-    """One small table per suite (fits 80 columns), each followed by its head-to-head line."""
+    """One small table per suite (`SCORE_COLUMNS`, see cli_table), each followed by its head-to-head line."""
     console.print(f"[bold]Scorecard — run {card.run['id']} ({card.run['status']})[/bold]")
-    suites = list(dict.fromkeys(row["suite"] for row in card.rows))
+    suites = list(dict.fromkeys(row.suite for row in card.rows))
     for suite in suites:
-        rows = [r for r in card.rows if r["suite"] == suite]
-        metric = METRIC_LABELS.get(rows[0]["metric"], rows[0]["metric"])
-        table = Table(title=f"{suite} — {metric} ({rows[0]['method']})", title_justify="left", box=box.SIMPLE)
-        table.add_column("model", overflow="fold")
-        for column in ("score", "95% CI", "n", "fail", "s/item", "tok/s"):
-            table.add_column(column, justify="right", no_wrap=True)
+        rows = [r for r in card.rows if r.suite == suite]
+        metric = METRIC_LABELS.get(rows[0].metric, rows[0].metric)
+        cells = []
         for row in rows:
-            ci = "—" if row["ci_low"] is None else f"{row['ci_low']:.2f}–{row['ci_high']:.2f}"
-            table.add_row(
-                row["model"],
-                format_value(row["value"]),
-                ci,
-                str(row["items"]),
-                str(row["failures"]),
-                format_value(row["mean_latency_s"], 2),
-                format_value(row["tokens_per_s"], 1),
+            ci = "—" if row.ci_low is None or row.ci_high is None else f"{row.ci_low:.2f}–{row.ci_high:.2f}"
+            cells.append(
+                [
+                    row.model,
+                    format_value(row.value),
+                    ci,
+                    str(row.items),
+                    str(row.failures),
+                    format_value(row.mean_latency_s, 2),
+                    format_value(row.tokens_per_s, 1),
+                ]
             )
-        console.print(table)
+        print_table(
+            console,
+            SCORE_COLUMNS,
+            cells,
+            title=f"{suite} — {metric} ({rows[0].method})",
+            more=f"duel scorecard {card.run['id']} --json has every field",
+        )
         for h in card.head_to_head:
-            if h["suite"] != suite:
+            if h.suite != suite:
                 continue
-            style = "green" if h["winner"] else "dim"
+            style = "green" if h.winner else "dim"
             console.print(
-                f"  {h['model_a']} {h['value_a']:.3f} vs {h['model_b']} {h['value_b']:.3f} — "
-                f"[{style}]{h['verdict']}[/{style}]"
+                f"  {h.model_a} {h.value_a:.3f} vs {h.model_b} {h.value_b:.3f} — "
+                f"[{style}]{h.verdict}[/{style}]"
             )

@@ -319,14 +319,14 @@ class _LiveView:
 
 def _print_final(lanes: list[Lane]) -> None:
     from rich.console import Console
-    from rich.table import Table
+
+    from tui.commands.cli_table import Column, print_table
 
     console = Console()
     console.print(_columns([_panel(lane, i, lane.text) for i, lane in enumerate(lanes)]))
-    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
-    table.add_column("")
-    for i, lane in enumerate(lanes):
-        table.add_column(f"[{_letter(i)}] {lane.engine.describe().name}", justify="right")
+    # One column per model, headed by its name, which is never cut; figures may wrap (see cli_table).
+    headers = [f"[{_letter(i)}] {lane.engine.describe().name}" for i, lane in enumerate(lanes)]
+    columns = [Column("", "keep")] + [Column(h, justify="right", min_width=len(h)) for h in headers]
     rows: list[tuple[str, Any]] = [
         ("time to first token", lambda s: f"{s.ttft_s:.2f} s"),
         ("generation", lambda s: f"{s.tokens_per_s:.1f} tokens/s"),
@@ -335,12 +335,12 @@ def _print_final(lanes: list[Lane]) -> None:
         ("prompt tokens", lambda s: str(s.prompt_tokens)),
         ("finish reason", lambda s: s.finish_reason),
     ]
-    table.add_row("model", *[_model_facts(lane) for lane in lanes])
+    table = [["model", *[_model_facts(lane) for lane in lanes]]]
     for label, cell in rows:
-        table.add_row(label, *[cell(lane.stats) if lane.stats else "—" for lane in lanes])
-    table.add_row("threads", *[_threads_label(lane) for lane in lanes])
-    table.add_row("chat template", *[lane.engine.template.source for lane in lanes])
-    console.print(table)
+        table.append([label, *[cell(lane.stats) if lane.stats else "—" for lane in lanes]])
+    table.append(["threads", *[_threads_label(lane) for lane in lanes]])
+    table.append(["chat template", *[lane.engine.template.source for lane in lanes]])
+    print_table(console, columns, table)
 
 
 def _threads_label(lane: Lane) -> str:

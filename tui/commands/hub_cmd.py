@@ -7,9 +7,20 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from tui.commands.cli_table import Column, print_table, width_rule
+
 if TYPE_CHECKING:
     from models.catalog import Family
     from models.hub import SearchHit
+
+# `duel models search`: the repo id is what `duel models pull` takes, so it is never cut.
+SEARCH_COLUMNS = (
+    Column("repo", "ident"),
+    Column("files", "keep", justify="right", drop=1),
+    Column("quants", drop=4),
+    Column("sizes", justify="right", drop=3),
+    Column("downloads", "keep", justify="right", drop=2),
+)
 
 SEARCH_EXAMPLES = """examples:
   duel models search qwen2.5 1.5b instruct gguf
@@ -37,12 +48,18 @@ def register(models_sub: argparse._SubParsersAction) -> None:
         help="search the Hugging Face hub for GGUF models",
         description="Search the hub for GGUF repos: files, quantizations, sizes, downloads. "
         "Known model families are suggested too (also when offline).",
-        epilog=SEARCH_EXAMPLES,
+        epilog=f"{SEARCH_EXAMPLES}\n{width_rule(SEARCH_COLUMNS)}",
         formatter_class=raw,
     )
     search.add_argument("words", nargs="+", metavar="WORD", help="words the repo name must contain")
     search.add_argument("--limit", type=int, default=10, help="at most this many repos (default 10)")
-    search.add_argument("--json", action="store_true", help="print results as JSON")
+    search.add_argument(
+        "--json",
+        action="store_true",
+        help='print results as JSON: {"results": [{"repo": "OWNER/REPO", "downloads": 1234, "likes": 5, '
+        '"gated": false, "models": [{"quant": "Q4_K_M", "size": ..., "files": [...], "ref": "hf:..."}]}], '
+        '"suggestions": [...], "offline": null}',
+    )
     search.set_defaults(handler=cmd_search)
 
     pull = models_sub.add_parser(
@@ -138,7 +155,7 @@ def _print_search(
     words: list[str], hits: list[SearchHit], families: list[Family], offline: str | None
 ) -> None:
     from rich.console import Console
-    from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     if offline:
@@ -146,18 +163,17 @@ def _print_search(
     elif not hits:
         console.print(f"No GGUF repos on the hub match {' '.join(words)!r}.", highlight=False)
     if hits:
-        table = Table(title=f"GGUF repos matching {' '.join(words)!r}", title_justify="left")
-        table.add_column("repo", overflow="fold")
-        table.add_column("files", justify="right")
-        table.add_column("quantizations", overflow="fold")
-        table.add_column("sizes", justify="right")
-        table.add_column("downloads", justify="right")
-        for hit in hits:
-            repo = hit.repo_id + (" [yellow](gated)[/]" if hit.gated else "")
-            table.add_row(
-                repo, str(len(hit.files)), " ".join(hit.quants) or "-", _size_range(hit), f"{hit.downloads:,}"
-            )
-        console.print(table)
+        rows = [
+            [
+                Text.assemble(hit.repo_id, (" (gated)", "yellow") if hit.gated else ""),
+                str(len(hit.files)),
+                " ".join(hit.quants) or "-",
+                _size_range(hit),
+                f"{hit.downloads:,}",
+            ]
+            for hit in hits
+        ]
+        print_table(console, SEARCH_COLUMNS, rows, title=f"GGUF repos matching {' '.join(words)!r}")
         console.print("pull one with: duel models pull REPO --quant Q4_K_M", highlight=False)
     for family in families:
         console.print(

@@ -8,10 +8,31 @@ from typing import TYPE_CHECKING, Any
 
 from models.info import format_bytes
 from tui.commands import hub_cmd
+from tui.commands.cli_table import Column, print_table, width_rule
 
 if TYPE_CHECKING:
     from models.info import ModelInfo
 
+# `duel models`: the name is what -m takes, so it is never cut.
+MODEL_COLUMNS = (
+    Column("name", "ident"),
+    Column("family", drop=5),
+    Column("arch", "keep", drop=3),
+    Column("params", "keep", justify="right", drop=8),
+    Column("quant", "keep", drop=7),
+    Column("size", "keep", justify="right", drop=6),
+    Column("ctx", "keep", justify="right", drop=2),
+    Column("template", "keep", drop=1),
+    Column("source", "keep", drop=4),
+)
+# `duel models info`: GGUF metadata keys are names too.
+METADATA_COLUMNS = (Column("key", "ident", style="bold"), Column("value"))
+LIST_JSON_HELP = (
+    'print the list as JSON, every field in full: [{"name": "smollm2-135m", "family": "SmolLM2", '
+    '"architecture": "llama", "parameters": 134515008, "quantization": "Q4_1", "file_size": ..., '
+    '"context_length": 8192, "has_chat_template": true, "source": "bundled", "status": null, '
+    '"path": ..., ...}]'
+)
 MODELS_EXAMPLES = """examples:
   duel models                                   table of bundled and registered models
   duel models --json                            the same, as JSON
@@ -46,25 +67,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         "models",
         help="list, describe, add and remove models",
         description="List the bundled and registered GGUF models; describe, add or remove one.",
-        epilog=MODELS_EXAMPLES,
+        epilog=f"{MODELS_EXAMPLES}\n{width_rule(MODEL_COLUMNS)}",
         formatter_class=raw,
     )
-    models.add_argument("--json", action="store_true", help="print the list as JSON")
+    models.add_argument("--json", action="store_true", help=LIST_JSON_HELP)
     models.set_defaults(handler=cmd_list)
     models_sub = models.add_subparsers(dest="models_command", metavar="SUBCOMMAND")
 
     listing = models_sub.add_parser(
-        "list", help="list bundled and registered models (the default)", epilog=LIST_EXAMPLES,
+        "list", help="list bundled and registered models (the default)",
+        epilog=f"{LIST_EXAMPLES}\n{width_rule(MODEL_COLUMNS)}",
         formatter_class=raw,
     )
-    listing.add_argument("--json", action="store_true", help="print the list as JSON")
+    listing.add_argument("--json", action="store_true", help=LIST_JSON_HELP)
     listing.set_defaults(handler=cmd_list)
 
     info = models_sub.add_parser(
         "info",
         help="describe one model from its GGUF header",
         description="Describe a model (registered or bundled name, or a path to a .gguf) without loading it.",
-        epilog=INFO_EXAMPLES,
+        epilog=f"{INFO_EXAMPLES}\n{width_rule(METADATA_COLUMNS, 'the GGUF metadata table')}",
         formatter_class=raw,
     )
     info.add_argument("ref", metavar="NAME|PATH", help="model name or path to a .gguf file")
@@ -115,9 +137,7 @@ def _short_value(value: Any, limit: int = 80) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from rich import box
     from rich.console import Console
-    from rich.table import Table
 
     from models.resolve import list_models
 
@@ -125,37 +145,27 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([m.to_json() for m in models], indent=2))
         return 0
-    # Short headers and a light box so the table fits an 80-column terminal.
-    table = Table(
-        title="Models", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), show_edge=False
-    )
-    table.add_column("name", overflow="fold", min_width=12)
-    table.add_column("family", overflow="fold")
-    table.add_column("arch")
-    table.add_column("params", justify="right")
-    table.add_column("quant")
-    table.add_column("size", justify="right", no_wrap=True)
-    table.add_column("ctx", justify="right")
-    table.add_column("template", overflow="fold")
-    table.add_column("source", overflow="fold")
     notes = []
+    rows = []
     for m in models:
         if m.status:
             hint = " (done on first use)" if m.status in ("not assembled yet", "not verified yet") else ""
             notes.append(f"* {m.name}: {m.status}{hint}")
-        table.add_row(
-            m.name + (" *" if m.status else ""),
-            m.family,
-            m.architecture,
-            m.parameters_label(),
-            m.quantization or "?",
-            format_bytes(m.file_size or None),
-            str(m.context_length or "?"),
-            "yes" if m.has_chat_template else "no",
-            m.source,
+        rows.append(
+            [
+                m.name + (" *" if m.status else ""),
+                m.family,
+                m.architecture,
+                m.parameters_label(),
+                m.quantization or "?",
+                format_bytes(m.file_size or None),
+                str(m.context_length or "?"),
+                "yes" if m.has_chat_template else "no",
+                m.source,
+            ]
         )
     console = Console()
-    console.print(table)
+    print_table(console, MODEL_COLUMNS, rows, title="Models")
     for note in notes:
         console.print(note, highlight=False)
     return 0
@@ -163,7 +173,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.table import Table
 
     from models.errors import DuelError
     from models.gguf_reader import jsonable_metadata
@@ -182,15 +191,11 @@ def cmd_info(args: argparse.Namespace) -> int:
         data["metadata"] = jsonable_metadata(info.metadata)
         print(json.dumps(data, indent=2, default=str))
         return 0
-    console = Console()
-    fields = Table(show_header=False, title=info.name, title_justify="left")
-    fields.add_column("field", style="bold")
-    fields.add_column("value", overflow="fold")
     params = f"{info.parameters_label()} ({info.parameters:,})" if info.parameters else "?"
     template = "no"
     if info.chat_template:
         template = f"yes ({len(info.chat_template)} chars; duel models info {args.ref} --template)"
-    for label, value in (
+    fields = [
         ("name", info.name),
         ("header name", info.display_name or "?"),
         ("family", info.family),
@@ -204,15 +209,13 @@ def cmd_info(args: argparse.Namespace) -> int:
         ("source", _source_label(info)),
         ("path", str(info.path) if info.path else "-"),
         ("sha256", info.sha256 or "not computed"),
-    ):
-        fields.add_row(label, value)
-    console.print(fields)
-    metadata = Table(title="GGUF metadata", title_justify="left")
-    metadata.add_column("key", style="bold")
-    metadata.add_column("value", overflow="fold")
-    for key, value in info.metadata.items():
-        metadata.add_row(key, _short_value(value))
-    console.print(metadata)
+    ]
+    console = Console()
+    # The value column is at least as wide as the name, so the name row shows it whole.
+    field_columns = (Column("field", "keep", style="bold"), Column("value", min_width=len(info.name)))
+    print_table(console, field_columns, fields, title=info.name, show_header=False)
+    metadata = [(key, _short_value(value)) for key, value in info.metadata.items()]
+    print_table(console, METADATA_COLUMNS, metadata, title="GGUF metadata")
     return 0
 
 

@@ -5,6 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 
+from tui.commands.cli_table import Column, print_table, width_rule
+
+# `duel runs`: the run id is what `duel scorecard` takes; model and suite names stay whole too (a
+# run's models go one per line when the column is narrow, never split inside a name).
+RUN_COLUMNS = (
+    Column("id", "ident", justify="right"),
+    Column("date", min_width=10, drop=2),  # "2026-11-27 14:48" folds at the space
+    Column("status", "keep", drop=4),
+    Column("models", "ident"),
+    Column("suites", "ident"),
+    Column("items", "keep", justify="right", drop=3),
+    Column("settings", drop=1),
+)
 RUNS_EXAMPLES = """examples:
   duel runs                                      newest first; status is complete, partial or running
   duel runs --json
@@ -18,10 +31,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "runs",
         help="list past benchmark runs",
         description="List past benchmark runs, newest first.",
-        epilog=RUNS_EXAMPLES,
+        epilog=f"{RUNS_EXAMPLES}\n{width_rule(RUN_COLUMNS)}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    runs.add_argument("--json", action="store_true", help="print the list as JSON")
+    runs.add_argument(
+        "--json",
+        action="store_true",
+        help='print the list as JSON, every field in full: [{"id": 2, '
+        '"created_at": "2026-11-27T14:48:49+00:00", "status": "complete", '
+        '"models": ["qwen2.5-coder-0.5b", "smollm2-135m"], "suites": ["sentiment"], '
+        '"items_done": 80, "method": "loglik", "limit": 40, "seed": 0, ...}]',
+    )
     runs.set_defaults(handler=cmd_runs)
 
 
@@ -53,28 +73,26 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not rows:
         print("no runs yet: start one with `duel bench SUITE -m MODEL_A -m MODEL_B`")
         return 0
-    from rich import box
     from rich.console import Console
-    from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title="Benchmark runs", title_justify="left", box=box.SIMPLE)
-    for column in ("id", "date", "status", "models", "suites", "items", "settings"):
-        table.add_column(column, justify="right" if column in ("id", "items") else "left", overflow="fold")
+    table = []
     for row in rows:
-        status = {"complete": "[green]complete[/green]", "running": "[cyan]running[/cyan]"}.get(
-            row["status"], "[yellow]partial[/yellow]"
-        )
+        style = {"complete": "green", "running": "cyan"}.get(row["status"], "yellow")
+        status = Text(row["status"], style=style)
         settings = f"{row['method']}, limit {row['limit'] or 'all'}, seed {row['seed']}"
         if row["shots"]:
             settings += f", {row['shots']}-shot"
-        table.add_row(
-            str(row["id"]),
-            row["created_at"].replace("T", " ")[:19],
-            status,
-            ", ".join(row["models"]),
-            ", ".join(row["suites"]),
-            str(row["items_done"]),
-            settings,
+        table.append(
+            [
+                str(row["id"]),
+                row["created_at"].replace("T", " ")[:16],
+                status,
+                row["models"],
+                row["suites"],
+                str(row["items_done"]),
+                settings,
+            ]
         )
-    Console().print(table)
+    print_table(Console(), RUN_COLUMNS, table, title="Benchmark runs")
     return 0

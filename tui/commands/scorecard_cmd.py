@@ -1,13 +1,34 @@
-"""`duel scorecard RUN_ID|last`: export a run's scorecard as Markdown, CSV, JSON or HTML."""
+"""`duel scorecard RUN_ID|last`: a run's scorecard as terminal tables, Markdown, CSV, JSON or HTML."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui.commands.cli_table import Column, width_rule
+
+if TYPE_CHECKING:
+    from benchmarks.scorecard import Scorecard
+
+# The terminal scorecard (here and at the end of `duel bench`): one table per suite; the model
+# reference (what -m took) is never cut.
+SCORE_COLUMNS = (
+    Column("model", "ident"),
+    Column("score", "keep", justify="right"),
+    Column("95% CI", "keep", justify="right", drop=5),
+    Column("n", "keep", justify="right", drop=3),
+    Column("fail", "keep", justify="right", drop=4),
+    Column("s/item", "keep", justify="right", drop=2),
+    Column("tok/s", "keep", justify="right", drop=1),
+)
 
 SCORECARD_EXAMPLES = """examples:
-  duel scorecard last                            Markdown on the terminal
+  duel scorecard last                            tables on a terminal; Markdown when piped or redirected
+  duel scorecard last --json                     {"run": {...}, "models": [...], "results": [{"suite": ...,
+                                                 "model": ..., "value": ..., ...}], "head_to_head": [...],
+                                                 "items": [...]} on stdout: every field in full
   duel scorecard last --format md -o card.md
   duel scorecard 3 --format html -o card.html    one self-contained page
   duel scorecard 3 --format json -o card.json    includes every per-item result (re-score it yourself)
@@ -29,11 +50,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "scorecard",
         help="export the scorecard of a benchmark run",
         description="Export a run's scorecard: metrics with 95%% intervals, costs and head-to-head tests.",
-        epilog=SCORECARD_EXAMPLES,
+        epilog=f"{SCORECARD_EXAMPLES}\n{width_rule(SCORE_COLUMNS, 'the terminal scorecard')}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     card.add_argument("run", metavar="RUN_ID|last", help="run id from `duel runs`, or 'last'")
-    card.add_argument("--format", choices=("md", "csv", "json", "html"), help="output format (default md)")
+    card.add_argument(
+        "--format",
+        choices=("table", "md", "csv", "json", "html"),
+        help="output format (default: table on a terminal, md when piped or with -o FILE.md)",
+    )
+    card.add_argument(
+        "--json", action="store_true", help="the same as --format json: the whole scorecard as JSON on stdout"
+    )
     card.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="write to FILE instead of the terminal"
     )
@@ -46,17 +74,37 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
     from models.errors import DuelError
 
     fmt = args.format
+    if args.json:
+        if fmt not in (None, "json"):
+            raise DuelError(f"--json and --format {fmt} contradict each other")
+        fmt = "json"
     if fmt is None and args.output is not None:
         fmt = SUFFIX_FORMATS.get(args.output.suffix.lower())
         if fmt is None:
             raise DuelError(
                 f"cannot tell the format from '{args.output.name}': pass --format md|csv|json|html"
             )
-    fmt = fmt or "md"
+    if fmt == "table" and args.output is not None:
+        raise DuelError("--format table is for the terminal: write a file as md, csv, json or html")
+    fmt = fmt or ("table" if sys.stdout.isatty() else "md")
     card = build_scorecard(args.run)
+    if fmt == "table":
+        _print_tables(card)
+        return 0
     if args.output is None:
         sys.stdout.write(render(card, fmt))
         return 0
     path = export_scorecard(card, fmt, args.output.expanduser())
     print(f"wrote {fmt} scorecard of run {card.run['id']} to {path}")
     return 0
+
+
+def _print_tables(card: Scorecard) -> None:
+    from rich.console import Console
+
+    from tui.commands.bench_view import print_scorecard
+
+    console = Console()
+    print_scorecard(console, card)
+    more = f"every field: duel scorecard {card.run['id']} --json; a file: -o FILE.md|csv|json|html"
+    console.print(more, style="dim", highlight=False)

@@ -6,6 +6,18 @@ import argparse
 import json
 from pathlib import Path
 
+from tui.commands.cli_table import Column, print_table, width_rule
+
+# `duel suites`: the suite name is what `duel bench` takes, so it is never cut.
+SUITE_COLUMNS = (
+    Column("suite", "ident"),
+    Column("task", drop=6),
+    Column("items", "keep", justify="right", drop=5),
+    Column("metric", drop=4),
+    Column("labels", drop=2),
+    Column("source", drop=3),
+    Column("version", "keep", drop=1),
+)
 SUITES_EXAMPLES = """examples:
   duel suites                                   built-in and imported suites: task, items, metric, source
   duel suites --json
@@ -39,10 +51,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "suites",
         help="list benchmark suites; import public data sets",
         description="List the built-in and imported benchmark suites.",
-        epilog=SUITES_EXAMPLES,
+        epilog=f"{SUITES_EXAMPLES}\n{width_rule(SUITE_COLUMNS)}",
         formatter_class=raw,
     )
-    suites.add_argument("--json", action="store_true", help="print the list as JSON")
+    suites.add_argument(
+        "--json",
+        action="store_true",
+        help='print the list as JSON, every field in full: [{"name": "sentiment", "task": "classify", '
+        '"items": 150, "metric": "accuracy", "labels": [...], "source": "built-in", "version": ..., ...}]',
+    )
     suites.set_defaults(handler=cmd_list)
     suites_sub = suites.add_subparsers(dest="suites_command", metavar="SUBCOMMAND")
     imp = suites_sub.add_parser(
@@ -67,9 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from rich import box
     from rich.console import Console
-    from rich.table import Table
 
     from benchmarks.export import METRIC_LABELS
     from benchmarks.suites import TASK_LABEL, Suite, list_suites
@@ -85,25 +100,21 @@ def cmd_list(args: argparse.Namespace) -> int:
             out.append(data)
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
-    table = Table(title="Benchmark suites", title_justify="left", box=box.SIMPLE)
-    for column in ("suite", "task", "items", "metric", "labels", "source", "version"):
-        table.add_column(
-            column, justify="right" if column == "items" else "left", no_wrap=column == "version"
-        )
+    rows = []
     for entry in entries:
         manifest = entry.manifest if isinstance(entry, Suite) else entry
-        items = str(len(entry.items)) if isinstance(entry, Suite) else "missing"
-        version = entry.content_version if isinstance(entry, Suite) else manifest.version
-        table.add_row(
-            manifest.name,
-            TASK_LABEL.get(manifest.task, manifest.task),
-            items,
-            METRIC_LABELS.get(manifest.metric, manifest.metric),
-            ", ".join(manifest.labels) or "—",
-            manifest.source,
-            version,
+        rows.append(
+            [
+                manifest.name,
+                TASK_LABEL.get(manifest.task, manifest.task),
+                str(len(entry.items)) if isinstance(entry, Suite) else "missing",
+                METRIC_LABELS.get(manifest.metric, manifest.metric),
+                ", ".join(manifest.labels) or "—",
+                manifest.source,
+                entry.content_version if isinstance(entry, Suite) else manifest.version,
+            ]
         )
-    Console().print(table)
+    print_table(Console(), SUITE_COLUMNS, rows, title="Benchmark suites")
     return 0
 
 

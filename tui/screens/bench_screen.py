@@ -214,7 +214,7 @@ class BenchScreen(Screen[None]):
         try:
             suites = {name: load_suite(name) for name in expand_suites(request.suites)}
             store = ResultsStore()  # this thread's own connection; the runner commits each item on it
-            relay = BenchRelay(suites, store, self.post_message)
+            relay = BenchRelay(suites, self.post_message)
             outcome = run_bench(
                 request,
                 on_event=relay,

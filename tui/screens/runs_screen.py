@@ -25,13 +25,15 @@ from tui.widgets.bench_messages import short_ref
 if TYPE_CHECKING:
     from tui.app import DuelApp
 
+# The names come first, so a narrow window shows them whole before anything else (the table scrolls
+# sideways for the rest).
 COLUMNS = (
     ("mark", ""),
     ("id", "Run"),
-    ("date", "Started (UTC)"),
-    ("status", "Status"),
     ("models", "Models"),
     ("suites", "Suites"),
+    ("status", "Status"),
+    ("date", "Started (UTC)"),
     ("items", "Items"),
     ("settings", "Settings"),
 )
@@ -112,10 +114,10 @@ class RunsScreen(Screen[None]):
             table.add_row(
                 Text("●", style="bold magenta") if run.id == self.marked else "",
                 str(run.id),
-                run.created_at.replace("T", " ")[:16],
-                Text(status, style=STATUS_STYLE.get(status, "")),
                 " vs ".join(short_ref(m) for m in cfg.get("models", [])),
                 ", ".join(cfg.get("suites", [])),
+                Text(status, style=STATUS_STYLE.get(status, "")),
+                run.created_at.replace("T", " ")[:16],
                 str(counts[run.id]),
                 settings_text(cfg),
                 key=str(run.id),
