@@ -93,11 +93,7 @@ class BenchScreen(Screen[None]):
 
     def _chat_pair(self) -> tuple[str, str]:
         """The models of the chat panes: what the user is comparing already."""
-        try:
-            chat = self.duel.chat
-            return chat.pane("left").ref, chat.pane("right").ref
-        except Exception:  # no chat screen (a test app showing this screen alone)
-            return getattr(self.app, "left_ref", ""), getattr(self.app, "right_ref", "")
+        return self.duel.pair.ref("left"), self.duel.pair.ref("right")
 
     def on_mount(self) -> None:
         self._list_suites()
@@ -223,7 +219,7 @@ class BenchScreen(Screen[None]):
                 request,
                 on_event=relay,
                 should_stop=lambda: worker.is_cancelled,
-                open_engine=self.duel.open_engine if hasattr(self.app, "open_engine") else None,
+                open_engine=self.duel.pair.open_engine,
                 store=store,
             )
             run_id = outcome.run_id
