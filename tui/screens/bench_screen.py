@@ -124,8 +124,7 @@ class BenchScreen(Screen[None]):
                     manifest.description,
                 )
             )
-        lister = getattr(self.app, "list_models", None)
-        names = [m.name for m in lister()] if lister is not None else []
+        names = [m.name for m in self.duel.list_models()]
         self.post_message(SuitesListed(rows, names))
 
     def on_suites_listed(self, message: SuitesListed) -> None:
