@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from benchmarks.results import ItemResult
+
 
 @dataclass(frozen=True)
 class TaskPlan:
@@ -54,19 +56,29 @@ class TaskStarted:
     method: str  # "loglik" or "generate"
     metric: str
     running_score: float | None
+    reused: tuple[ItemResult, ...] = ()  # the `cached` items, as stored
 
 
 @dataclass(frozen=True)
 class ItemDone:
-    model_ref: str
-    suite: str
-    item_id: str
+    """One item computed and stored (items may finish in any order; `done` counts them)."""
+
+    result: ItemResult
     done: int
     total: int
-    failed: bool
-    latency_s: float
-    metric: str
     running_score: float | None
+
+    @property
+    def model_ref(self) -> str:
+        return self.result.model_ref
+
+    @property
+    def suite(self) -> str:
+        return self.result.suite
+
+    @property
+    def metric(self) -> str:
+        return self.result.score.metric
 
 
 @dataclass(frozen=True)

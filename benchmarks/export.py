@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchmarks.scorecard import Scorecard
+from benchmarks.results import ItemResult
+from benchmarks.scorecard import Scorecard, ScoreRow
 
 FORMATS = ("md", "csv", "json", "html")
 METRIC_LABELS = {
@@ -42,14 +43,13 @@ def _ci(low: Any, high: Any) -> str:
     return "—" if low is None or high is None else f"[{low:.3f}, {high:.3f}]"
 
 
-def _other_metrics(row: dict[str, Any]) -> str:
-    metrics = row["metrics"]
+def _other_metrics(row: ScoreRow) -> str:
     parts = []
     for name in METRIC_LABELS:
-        if name == row["metric"] or name not in metrics or metrics[name] is None:
+        metric = row.metric_named(name)
+        if name == row.metric or metric is None or metric.value is None:
             continue
-        interval = _ci(metrics[f"{name}_ci_low"], metrics[f"{name}_ci_high"])
-        parts.append(f"{METRIC_LABELS[name]} {metrics[name]:.3f} {interval}")
+        parts.append(f"{METRIC_LABELS[name]} {metric.value:.3f} {_ci(metric.ci_low, metric.ci_high)}")
     return "; ".join(parts)
 
 
@@ -61,21 +61,21 @@ def results_frame(card: Scorecard) -> Any:
     for row in card.rows:
         records.append(
             {
-                "suite": row["suite"],
-                "model": row["model"],
-                "method": row["method"],
-                "metric": METRIC_LABELS.get(row["metric"], row["metric"]),
-                "value": format_value(row["value"]),
-                "95% CI": _ci(row["ci_low"], row["ci_high"]),
-                "items": row["items"],
-                "failures": row["failures"],
-                "latency/item (s)": format_value(row["mean_latency_s"]),
-                "tok/s": format_value(row["tokens_per_s"], 1),
-                "total time (s)": format_value(row["total_time_s"], 1),
-                "peak RSS (MiB)": format_value(row["peak_rss_mb"], 0),
-                "size (GB)": format_value(row["file_size_gb"]),
-                "value/s": format_value(row["value_per_s"]),
-                "value/GB": format_value(row["value_per_gb"]),
+                "suite": row.suite,
+                "model": row.model,
+                "method": row.method,
+                "metric": METRIC_LABELS.get(row.metric, row.metric),
+                "value": format_value(row.value),
+                "95% CI": _ci(row.ci_low, row.ci_high),
+                "items": row.items,
+                "failures": row.failures,
+                "latency/item (s)": format_value(row.mean_latency_s),
+                "tok/s": format_value(row.tokens_per_s, 1),
+                "total time (s)": format_value(row.total_time_s, 1),
+                "peak RSS (MiB)": format_value(row.peak_rss_mb, 0),
+                "size (GB)": format_value(row.file_size_gb),
+                "value/s": format_value(row.value_per_s),
+                "value/GB": format_value(row.value_per_gb),
                 "other metrics": _other_metrics(row),
             }
         )
@@ -86,12 +86,7 @@ def flat_frame(card: Scorecard) -> Any:
     """The machine table (CSV): every metric and interval in its own column."""
     import pandas as pd
 
-    records = []
-    for row in card.rows:
-        flat = {k: v for k, v in row.items() if k != "metrics"}
-        flat.update(row["metrics"])
-        records.append(flat)
-    return pd.DataFrame.from_records(records)
+    return pd.DataFrame.from_records([row.flat() for row in card.rows])
 
 
 def models_frame(card: Scorecard) -> Any:
@@ -139,8 +134,8 @@ def to_markdown(card: Scorecard) -> str:
     if card.head_to_head:
         for h in card.head_to_head:
             parts.append(
-                f"- **{h['suite']}** ({METRIC_LABELS.get(h['metric'], h['metric'])}): {h['model_a']} "
-                f"{h['value_a']:.3f} vs {h['model_b']} {h['value_b']:.3f} — {h['verdict']}; {h['detail']}"
+                f"- **{h.suite}** ({METRIC_LABELS.get(h.metric, h.metric)}): {h.model_a} "
+                f"{h.value_a:.3f} vs {h.model_b} {h.value_b:.3f} — {h.verdict}; {h.detail}"
             )
     else:
         parts.append("- (needs two models on the same items)")
@@ -148,14 +143,35 @@ def to_markdown(card: Scorecard) -> str:
     return "\n".join(parts)
 
 
+def item_json(card: Scorecard, result: ItemResult) -> dict[str, Any]:
+    """One per-item result as the JSON export lists it (its score in the stored form)."""
+    return {
+        "suite": result.suite,
+        "model": result.model_ref,
+        "model_sha256": card.model_sha256(result.model_ref),
+        "item_id": result.item_id,
+        "method": result.method,
+        "target": result.target,
+        "output": result.output,
+        "score": result.score.to_json(),
+        "failed": result.failed,
+        "error": result.error,
+        "latency_s": result.latency_s,
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens,
+        "cached": result.cached,
+        "cache_key": result.cache_key,
+    }
+
+
 def to_json(card: Scorecard) -> str:
     payload = {
         "run": card.run,
         "models": card.models,
         "results": flat_frame(card).to_dict(orient="records"),
-        "head_to_head": card.head_to_head,
+        "head_to_head": [h.to_json() for h in card.head_to_head],
         "confusion": card.confusion,
-        "items": card.items,
+        "items": [item_json(card, r) for r in card.items],
         "notes": NOTES,
     }
     return json.dumps(payload, indent=2, ensure_ascii=False, default=_json_default)
@@ -190,10 +206,10 @@ def to_html(card: Scorecard) -> str:
     body += ["<h2>Results</h2>", results_frame(card).to_html(index=False, border=0)]
     body.append("<h2>Head to head</h2><ul>")
     for h in card.head_to_head:
-        css = "sig" if h["winner"] else "ns"
+        css = "sig" if h.winner else "ns"
         body.append(
-            f"<li><b>{e(h['suite'])}</b>: {e(h['model_a'])} {h['value_a']:.3f} vs {e(h['model_b'])} "
-            f"{h['value_b']:.3f} — <span class='{css}'>{e(h['verdict'])}</span>; {e(h['detail'])}</li>"
+            f"<li><b>{e(h.suite)}</b>: {e(h.model_a)} {h.value_a:.3f} vs {e(h.model_b)} "
+            f"{h.value_b:.3f} — <span class='{css}'>{e(h.verdict)}</span>; {e(h.detail)}</li>"
         )
     if not card.head_to_head:
         body.append("<li>(needs two models on the same items)</li>")

@@ -11,6 +11,9 @@ Resuming: each finished item is committed with its cache key (model file sha256,
 id, prompt hash, method, settings); a rerun of the same command finds the unfinished run, reuses
 every stored item and computes only the rest. Log-likelihood items are scored a few at a time in one
 llama.cpp batch, so a kill loses at most that small batch.
+
+This module is the orchestration (models, suites, resume, the run's status); one model on one suite
+is a `benchmarks.task.SuiteTask`.
 """
 
 from __future__ import annotations
@@ -25,28 +28,15 @@ from typing import Any
 from benchmarks import events as ev
 from benchmarks.builtin import BUILTIN_NAMES
 from benchmarks.errors import SuiteDataError
-from benchmarks.parsing import parse_choice, parse_label, parse_number
-from benchmarks.prompts import (
-    MAX_TOKENS,
-    ChatPrompt,
-    LoglikPrompt,
-    chat_prompt,
-    exemplars_for,
-    loglik_prompt,
-    prompt_hash,
-)
 from benchmarks.sampling import stratified_sample
-from benchmarks.scoring import score_loglik, score_parsed, score_summary
-from benchmarks.store import ResultRecord, ResultsStore
+from benchmarks.store import ResultsStore
 from benchmarks.suites import Item, Suite, load_suite
-from engines.base import ContextOverflowError, Engine, LoadOptions
+from benchmarks.task import METHODS as METHOD_KINDS
+from benchmarks.task import SuiteTask
+from engines.base import Engine, LoadOptions
 from models.errors import DuelError
 
-METHODS = ("loglik", "generate")
-LOGLIK_TASKS = ("classify", "mc")
-#: Bumped when answer parsing or per-item scoring changes, so cached scores are recomputed.
-SCORING_VERSION = "s1"
-LOGLIK_CHUNK = 16  # items per llama.cpp scoring batch (and the most a kill can lose)
+METHODS = tuple(METHOD_KINDS)
 
 EventSink = Callable[[ev.Event], None]
 StopCheck = Callable[[], bool]
@@ -121,10 +111,6 @@ def validate_models(refs: Sequence[str]) -> None:
         resolve(ref)
 
 
-def _sha(payload: object) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
 def model_identity(engine: Engine, store: ResultsStore) -> tuple[str, dict[str, Any]]:
     """(cache key part, identity shown on scorecards): file name, sha256, quantization, size..."""
     info = engine.describe()
@@ -154,254 +140,6 @@ def _peak_rss() -> int:
 
     # RSS, not tracemalloc: llama.cpp allocates outside Python's allocator.
     return int(psutil.Process().memory_info().rss)
-
-
-class _Task:
-    """One model x suite: prompts, cache lookups, scoring and storage for its items."""
-
-    def __init__(
-        self,
-        runner: BenchRunner,
-        engine: Engine,
-        model_ref: str,
-        model_key: str,
-        suite: Suite,
-        items: list[Item],
-    ) -> None:
-        self.r = runner
-        self.engine = engine
-        self.model_ref = model_ref
-        self.model_key = model_key
-        self.suite = suite
-        self.items = items
-        req = runner.request
-        self.method = "loglik" if req.method == "loglik" and suite.task in LOGLIK_TASKS else "generate"
-        if self.method == "loglik" and not engine.supports_loglik:
-            runner.emit(
-                ev.Notice(
-                    f"{model_ref} cannot score log-likelihoods; scoring {suite.name} by generation instead"
-                )
-            )
-            self.method = "generate"
-        self.max_tokens = req.max_tokens or MAX_TOKENS[suite.task]
-        self.settings = {
-            "method": self.method,
-            "shots": req.shots,
-            "temperature": 0.0,
-            "max_tokens": self.max_tokens if self.method == "generate" else None,
-            "scoring": SCORING_VERSION,
-        }
-        self.metric = suite.manifest.metric
-        self.scores: list[float] = []
-        self.done = 0
-
-    def prompt(self, item: Item) -> LoglikPrompt | ChatPrompt:
-        exemplars = exemplars_for(self.suite, item, self.r.request.shots)
-        if self.method == "loglik":
-            return loglik_prompt(self.suite, item, exemplars)
-        return chat_prompt(self.suite, item, exemplars, self.max_tokens)
-
-    def cache_key(self, item: Item, prompt: LoglikPrompt | ChatPrompt) -> str:
-        return _sha(
-            [
-                self.model_key,
-                self.suite.name,
-                self.suite.content_version,
-                item.id,
-                prompt_hash(prompt),
-                self.method,
-                self.settings,
-            ]
-        )
-
-    def running(self) -> float | None:
-        return sum(self.scores) / len(self.scores) if self.scores else None
-
-    def _primary(self, score: dict[str, Any]) -> float:
-        return float(score.get("rougeL", score.get("correct", 0.0)))
-
-    def run(self) -> bool:
-        """Score every item not cached yet; False when stopped early."""
-        store, run_id = self.r.store, self.r.run_id
-        prepared = [(item, self.prompt(item)) for item in self.items]
-        keyed = [(item, prompt, self.cache_key(item, prompt)) for item, prompt in prepared]
-        cached = store.cached(k for _, _, k in keyed)
-        hits = [(item.id, key) for item, _, key in keyed if key in cached]
-        store.link_cached(run_id, self.model_ref, self.suite.name, hits)
-        for _, key in hits:
-            self.scores.append(self._primary(cached[key]["score"]))
-        self.done = len(hits)
-        self.r.cached_count += len(hits)
-        total = len(self.items)
-        self.r.emit(
-            ev.TaskStarted(
-                self.model_ref, self.suite.name, total, len(hits), self.method, self.metric, self.running()
-            )
-        )
-        pending = [(item, prompt, key) for item, prompt, key in keyed if key not in cached]
-        stopped = False
-        if self.method == "loglik":
-            for start in range(0, len(pending), LOGLIK_CHUNK):
-                if self.r.should_stop():
-                    stopped = True
-                    break
-                self._loglik_chunk(pending[start : start + LOGLIK_CHUNK])
-        else:
-            for item, prompt, key in pending:
-                if self.r.should_stop() or not self._generate_one(item, prompt, key):
-                    stopped = True
-                    break
-        self.r.emit(
-            ev.TaskFinished(self.model_ref, self.suite.name, self.done, total, self.metric, self.running())
-        )
-        return not stopped and self.done == total
-
-    def _store(
-        self,
-        item: Item,
-        key: str,
-        prompt_h: str,
-        output: str | None,
-        score: dict[str, Any],
-        failed: bool,
-        error: str | None,
-        latency: float,
-        prompt_tokens: int | None,
-        completion_tokens: int | None,
-    ) -> None:
-        record = ResultRecord(
-            cache_key=key,
-            model_key=self.model_key,
-            suite=self.suite.name,
-            suite_version=self.suite.content_version,
-            item_id=item.id,
-            method=self.method,
-            prompt_hash=prompt_h,
-            settings=self.settings,
-            target=item.target,
-            output=output,
-            score=score,
-            failed=failed,
-            error=error,
-            latency_s=latency,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-        )
-        self.r.store.add_result(self.r.run_id, self.model_ref, record)
-        self.done += 1
-        self.r.computed_count += 1
-        self.scores.append(self._primary(score))
-        self.r.sample_memory(self.model_ref)
-        self.r.emit(
-            ev.ItemDone(
-                self.model_ref,
-                self.suite.name,
-                item.id,
-                self.done,
-                len(self.items),
-                failed,
-                latency,
-                self.metric,
-                self.running(),
-            )
-        )
-
-    def _loglik_chunk(self, chunk: list[tuple[Item, LoglikPrompt | ChatPrompt, str]]) -> None:
-        requests = []
-        for _, prompt, _ in chunk:
-            assert isinstance(prompt, LoglikPrompt)
-            requests.append((prompt.context, prompt.options))
-        start = time.perf_counter()
-        try:
-            all_scores = self.engine.score_many(requests)
-        except ContextOverflowError as exc:
-            # Score the items one by one so only the ones that do not fit fail.
-            if len(chunk) > 1:
-                for one in chunk:
-                    self._loglik_chunk([one])
-                return
-            item, prompt, key = chunk[0]
-            self._store(
-                item,
-                f"{key}:error:{self.r.run_id}",
-                prompt_hash(prompt),
-                None,
-                {"correct": 0, "pred": None},
-                True,
-                str(exc),
-                time.perf_counter() - start,
-                None,
-                None,
-            )
-            return
-        # Items of one batch share its time; per-item latency is the batch time divided evenly.
-        latency = (time.perf_counter() - start) / len(chunk)
-        for (item, prompt, key), scores in zip(chunk, all_scores, strict=True):
-            assert isinstance(prompt, LoglikPrompt)
-            score = score_loglik(scores, prompt.answers, item.target)
-            output = json.dumps(score["logprobs"])
-            self._store(item, key, prompt_hash(prompt), output, score, False, None, latency, None, None)
-
-    def _generate_one(self, item: Item, prompt: LoglikPrompt | ChatPrompt, key: str) -> bool:
-        assert isinstance(prompt, ChatPrompt)
-        start = time.perf_counter()
-        pieces: list[str] = []
-        stats = None
-        try:
-            for chunk in self.engine.stream_chat(prompt.messages, prompt.params, self.r.should_stop):
-                pieces.append(chunk.text)
-                if chunk.stats is not None:
-                    stats = chunk.stats
-        except ContextOverflowError as exc:
-            score = (
-                score_summary(item.target, "")
-                if self.suite.task == "summarize"
-                else score_parsed(None, item.target)
-            )
-            score.pop("unparseable", None)
-            self._store(
-                item,
-                f"{key}:error:{self.r.run_id}",
-                prompt_hash(prompt),
-                None,
-                score,
-                True,
-                str(exc),
-                time.perf_counter() - start,
-                None,
-                None,
-            )
-            return True
-        if stats is not None and stats.finish_reason == "cancelled":
-            return False  # stopped mid-item: nothing stored, the next run does it again
-        text = "".join(pieces)
-        latency = stats.total_s if stats is not None else time.perf_counter() - start
-        task = self.suite.task
-        if task == "summarize":
-            score = score_summary(item.target, text.strip())
-            failed = not text.strip()
-        else:
-            if task == "classify":
-                pred = parse_label(text, self.suite.labels)
-            elif task == "mc":
-                pred = parse_choice(text, item.choices)
-            else:
-                pred = parse_number(text)
-            score = score_parsed(pred, item.target)
-            failed = pred is None
-        self._store(
-            item,
-            key,
-            prompt_hash(prompt),
-            text,
-            score,
-            failed,
-            None,
-            latency,
-            stats.prompt_tokens if stats else None,
-            stats.completion_tokens if stats else None,
-        )
-        return True
 
 
 class BenchRunner:
@@ -505,7 +243,17 @@ class BenchRunner:
             for suite in suites:
                 if self.should_stop():
                     return False
-                task = _Task(self, engine, model_ref, model_key, suite, selections[suite.name])
+                task = SuiteTask(
+                    self,
+                    engine,
+                    model_ref,
+                    model_key,
+                    suite,
+                    selections[suite.name],
+                    method=req.method,
+                    shots=req.shots,
+                    max_tokens=req.max_tokens,
+                )
                 if not task.run():
                     all_done = False
                     if self.should_stop():

@@ -14,44 +14,98 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from itertools import combinations
 from typing import Any
 
 from benchmarks import stats
-from benchmarks.errors import UnknownSuiteError
-from benchmarks.scoring import SuiteMetrics, compute_metrics
+from benchmarks.results import PROPORTION_METRICS, ItemResult
+from benchmarks.scoring import Metric, compute_metrics
 from benchmarks.store import ResultsStore, RunRow
-from benchmarks.suites import find_manifest
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One suite x model line: the primary metric with its interval, costs and value for money.
+
+    `flat()` is the machine form (CSV columns, JSON `results`): every field in order, then each
+    metric and its interval as `name`, `name_ci_low`, `name_ci_high`. A field added here appears there.
+    """
+
+    suite: str
+    task: str
+    method: str
+    model: str
+    model_name: str
+    file: str | None
+    sha256: str | None
+    quantization: str | None
+    metric: str  # the primary metric, from the suite's manifest
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    items: int
+    failures: int
+    unparseable: int
+    mean_latency_s: float | None
+    tokens_per_s: float | None
+    total_time_s: float
+    cached_items: int
+    peak_rss_mb: float | None
+    file_size_gb: float | None
+    value_per_s: float | None
+    value_per_gb: float | None
+    metrics: tuple[Metric, ...] = ()  # every metric with its 95% interval; None where not computable
+
+    def metric_named(self, name: str) -> Metric | None:
+        return next((m for m in self.metrics if m.name == name), None)
+
+    def flat(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "metrics"}
+        for m in self.metrics:
+            out[m.name] = m.value
+            out[f"{m.name}_ci_low"] = m.ci_low
+            out[f"{m.name}_ci_high"] = m.ci_high
+        return out
+
+
+@dataclass(frozen=True)
+class HeadToHead:
+    """A paired test of two models on the items of one suite both answered."""
+
+    suite: str
+    metric: str
+    model_a: str
+    model_b: str
+    value_a: float
+    value_b: float
+    n: int
+    test: str
+    p_value: float
+    significant: bool
+    winner: str | None
+    detail: str
+    verdict: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
 class Scorecard:
     run: dict[str, Any]
     models: list[dict[str, Any]]
-    rows: list[dict[str, Any]]  # one per suite x model
-    head_to_head: list[dict[str, Any]]
-    items: list[dict[str, Any]]  # every per-item result
+    rows: list[ScoreRow]  # one per suite x model
+    head_to_head: list[HeadToHead]
+    items: list[ItemResult]  # every per-item result
     confusion: dict[str, dict[str, dict[str, dict[str, int]]]] = field(default_factory=dict)  # suite->model
 
-    def row(self, suite: str, model_ref: str) -> dict[str, Any] | None:
-        return next((r for r in self.rows if r["suite"] == suite and r["model"] == model_ref), None)
+    def row(self, suite: str, model_ref: str) -> ScoreRow | None:
+        return next((r for r in self.rows if r.suite == suite and r.model == model_ref), None)
 
-
-def _suite_info(name: str, results: list[dict[str, Any]]) -> tuple[str, tuple[str, ...]]:
-    """(task, labels) from the suite manifest, or guessed from stored scores if the suite is gone."""
-    try:
-        manifest = find_manifest(name)
-        labels = manifest.labels or tuple(sorted({r["target"] for r in results}))
-        return manifest.task, labels
-    except UnknownSuiteError:
-        first = results[0]["score"] if results else {}
-        if "rougeL" in first:
-            return "summarize", ()
-        targets = tuple(sorted({r["target"] for r in results}))
-        if all(len(t) == 1 and t.isalpha() and t.isupper() for t in targets):
-            return "mc", targets
-        return "classify", targets
+    def model_sha256(self, model_ref: str) -> str | None:
+        model = next((m for m in self.models if m["model_ref"] == model_ref), {})
+        return model.get("identity", {}).get("sha256")
 
 
 def _nan_to_none(value: float | None) -> float | None:
@@ -60,74 +114,64 @@ def _nan_to_none(value: float | None) -> float | None:
     return value
 
 
-def _costs(results: list[dict[str, Any]]) -> dict[str, Any]:
-    latencies = [float(r["latency_s"]) for r in results]
+def _costs(results: list[ItemResult]) -> dict[str, Any]:
+    latencies = [float(r.latency_s) for r in results]
     total = sum(latencies)
-    generated = [r["completion_tokens"] for r in results if r.get("completion_tokens") is not None]
-    gen_time = sum(float(r["latency_s"]) for r in results if r.get("completion_tokens") is not None)
+    generated = [r.completion_tokens for r in results if r.completion_tokens is not None]
+    gen_time = sum(float(r.latency_s) for r in results if r.completion_tokens is not None)
     return {
         "mean_latency_s": total / len(results) if results else None,
         "tokens_per_s": (sum(generated) / gen_time) if generated and gen_time > 0 else None,
         "total_time_s": total,
-        "cached_items": sum(1 for r in results if r.get("cached")),
+        "cached_items": sum(1 for r in results if r.cached),
     }
-
-
-def _metric_columns(metrics: SuiteMetrics) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for m in metrics.metrics:
-        out[m.name] = _nan_to_none(m.value)
-        out[f"{m.name}_ci_low"] = _nan_to_none(m.ci_low)
-        out[f"{m.name}_ci_high"] = _nan_to_none(m.ci_high)
-    return out
 
 
 def _head_to_head(
     suite: str,
-    task: str,
     primary: str,
-    by_model: dict[str, list[dict[str, Any]]],
+    by_model: dict[str, list[ItemResult]],
     order: list[str],
     seed: int,
-) -> list[dict[str, Any]]:
+) -> list[HeadToHead]:
     lines = []
     present = [m for m in order if by_model.get(m)]
     for model_a, model_b in combinations(present, 2):
-        a_items = {r["item_id"]: r for r in by_model[model_a]}
-        b_items = {r["item_id"]: r for r in by_model[model_b]}
+        a_items = {r.item_id: r for r in by_model[model_a]}
+        b_items = {r.item_id: r for r in by_model[model_b]}
         shared = [i for i in a_items if i in b_items]
         if not shared:
             continue
-        if task == "summarize":
-            test = stats.paired_bootstrap(
-                [a_items[i]["score"].get("rougeL", 0.0) for i in shared],
-                [b_items[i]["score"].get("rougeL", 0.0) for i in shared],
-                seed,
+        if primary in PROPORTION_METRICS:
+            test = stats.mcnemar_exact(
+                [bool(a_items[i].score.correct) for i in shared],
+                [bool(b_items[i].score.correct) for i in shared],
             )
         else:
-            test = stats.mcnemar_exact(
-                [bool(a_items[i]["score"].get("correct")) for i in shared],
-                [bool(b_items[i]["score"].get("correct")) for i in shared],
+            test = stats.paired_bootstrap(
+                [a_items[i].score.value for i in shared],
+                [b_items[i].score.value for i in shared],
+                seed,
             )
         winner = None
         if test.significant and test.value_a != test.value_b:
             winner = model_a if test.value_a > test.value_b else model_b
         lines.append(
-            {
-                "suite": suite,
-                "metric": primary,
-                "model_a": model_a,
-                "model_b": model_b,
-                "value_a": test.value_a,
-                "value_b": test.value_b,
-                "n": test.n,
-                "test": test.test,
-                "p_value": test.p_value,
-                "significant": test.significant,
-                "winner": winner,
-                "detail": test.detail,
-                "verdict": stats.verdict(test, model_a, model_b),
-            }
+            HeadToHead(
+                suite=suite,
+                metric=primary,
+                model_a=model_a,
+                model_b=model_b,
+                value_a=test.value_a,
+                value_b=test.value_b,
+                n=test.n,
+                test=test.test,
+                p_value=test.p_value,
+                significant=test.significant,
+                winner=winner,
+                detail=test.detail,
+                verdict=stats.verdict(test, model_a, model_b),
+            )
         )
     return lines
 
@@ -147,82 +191,67 @@ def build_scorecard(run_ref: str, store: ResultsStore | None = None, seed: int =
 def _build(run: RunRow, store: ResultsStore, seed: int) -> Scorecard:
     results = store.run_results(run.id)
     models = store.run_models(run.id)
+    manifests = store.run_suites(run.id)
     order = [m["model_ref"] for m in models] or list(run.config.get("models", []))
     model_by_ref = {m["model_ref"]: m for m in models}
-    grouped: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    grouped: dict[str, dict[str, list[ItemResult]]] = defaultdict(lambda: defaultdict(list))
     for r in results:
-        grouped[r["suite"]][r["model_ref"]].append(r)
+        grouped[r.suite][r.model_ref].append(r)
     suite_order = [s for s in run.config.get("suites", []) if s in grouped] + [
         s for s in grouped if s not in run.config.get("suites", [])
     ]
-    rows: list[dict[str, Any]] = []
-    h2h: list[dict[str, Any]] = []
+    rows: list[ScoreRow] = []
+    h2h: list[HeadToHead] = []
     confusion: dict[str, dict[str, dict[str, dict[str, int]]]] = {}
     for suite in suite_order:
         by_model = grouped[suite]
-        task, labels = _suite_info(suite, [r for rs in by_model.values() for r in rs])
-        primary = "rougeL"
+        manifest = manifests[suite]
+        # A suite without a label set (multiple choice) is read with the answers that occur.
+        labels = manifest.labels or tuple(sorted({r.target for rs in by_model.values() for r in rs}))
         for model_ref in order:
             res = by_model.get(model_ref)
             if not res:
                 continue
-            metrics = compute_metrics(task, labels, res, seed)
-            primary = metrics.primary
+            metrics = compute_metrics(manifest.task, manifest.metric, labels, res, seed)
             main = metrics.get(metrics.primary)
             identity = model_by_ref.get(model_ref, {}).get("identity", {})
             peak = model_by_ref.get(model_ref, {}).get("peak_rss_bytes")
             costs = _costs(res)
             size_gb = (identity.get("file_size") or 0) / 1e9
             value = _nan_to_none(main.value) if main else None
-            row = {
-                "suite": suite,
-                "task": task,
-                "method": res[0]["method"],
-                "model": model_ref,
-                "model_name": identity.get("name", model_ref),
-                "file": identity.get("file"),
-                "sha256": identity.get("sha256"),
-                "quantization": identity.get("quantization"),
-                "metric": metrics.primary,
-                "value": value,
-                "ci_low": _nan_to_none(main.ci_low) if main else None,
-                "ci_high": _nan_to_none(main.ci_high) if main else None,
-                "items": metrics.n,
-                "failures": metrics.failures,
-                "unparseable": metrics.unparseable,
-                **costs,
-                "peak_rss_mb": round(peak / 2**20, 1) if peak else None,
-                "file_size_gb": round(size_gb, 3) if size_gb else None,
-                "value_per_s": (value / costs["mean_latency_s"])
-                if value is not None and costs["mean_latency_s"]
-                else None,
-                "value_per_gb": (value / size_gb) if value is not None and size_gb else None,
-                "metrics": _metric_columns(metrics),
-            }
-            rows.append(row)
+            rows.append(
+                ScoreRow(
+                    suite=suite,
+                    task=manifest.task,
+                    method=res[0].method,
+                    model=model_ref,
+                    model_name=identity.get("name", model_ref),
+                    file=identity.get("file"),
+                    sha256=identity.get("sha256"),
+                    quantization=identity.get("quantization"),
+                    metric=metrics.primary,
+                    value=value,
+                    ci_low=_nan_to_none(main.ci_low) if main else None,
+                    ci_high=_nan_to_none(main.ci_high) if main else None,
+                    items=metrics.n,
+                    failures=metrics.failures,
+                    unparseable=metrics.unparseable,
+                    **costs,
+                    peak_rss_mb=round(peak / 2**20, 1) if peak else None,
+                    file_size_gb=round(size_gb, 3) if size_gb else None,
+                    value_per_s=(value / costs["mean_latency_s"])
+                    if value is not None and costs["mean_latency_s"]
+                    else None,
+                    value_per_gb=(value / size_gb) if value is not None and size_gb else None,
+                    metrics=tuple(
+                        Metric(m.name, _nan_to_none(m.value), _nan_to_none(m.ci_low), _nan_to_none(m.ci_high))
+                        for m in metrics.metrics
+                    ),
+                )
+            )
             if metrics.confusion:
                 confusion.setdefault(suite, {})[model_ref] = metrics.confusion
-        h2h.extend(_head_to_head(suite, task, primary, by_model, order, seed))
-    items = [
-        {
-            "suite": r["suite"],
-            "model": r["model_ref"],
-            "model_sha256": model_by_ref.get(r["model_ref"], {}).get("identity", {}).get("sha256"),
-            "item_id": r["item_id"],
-            "method": r["method"],
-            "target": r["target"],
-            "output": r["output"],
-            "score": r["score"],
-            "failed": r["failed"],
-            "error": r["error"],
-            "latency_s": r["latency_s"],
-            "prompt_tokens": r["prompt_tokens"],
-            "completion_tokens": r["completion_tokens"],
-            "cached": r["cached"],
-            "cache_key": r["cache_key"],
-        }
-        for r in results
-    ]
+        h2h.extend(_head_to_head(suite, manifest.metric, by_model, order, seed))
     run_info = {
         "id": run.id,
         "created_at": run.created_at,
@@ -230,4 +259,4 @@ def _build(run: RunRow, store: ResultsStore, seed: int) -> Scorecard:
         "status": run.display_status,
         "settings": run.config,
     }
-    return Scorecard(run_info, models, rows, h2h, items, confusion)
+    return Scorecard(run_info, models, rows, h2h, results, confusion)

@@ -1,28 +1,44 @@
-"""Per-item scores and per-suite metrics (with their confidence intervals).
-
-Per-item score dicts (stored as JSON with every result, so others can re-score them):
-- classify / mc, log-likelihood: correct, correct_norm (length-normalised: log-prob per character), pred,
-  pred_norm, logprobs
-- classify / mc / math, generation: correct, pred (None when unparseable), unparseable
-- summarize: rouge1, rouge2, rougeL (F-measure, Porter stemming, as rouge-score computes them),
-  length_ratio (summary words / reference words)
+"""Per-item scores (`ItemScore`, see benchmarks/results.py for its stored form) and per-suite metrics
+with their confidence intervals.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from benchmarks import stats
+from benchmarks.results import (
+    CORRECT,
+    CORRECT_NORM,
+    ITEM_VALUE_OF,
+    ITEM_VALUES,
+    LENGTH_RATIO,
+    PROPORTION_METRICS,
+    ROUGE_KEYS,
+    ItemScore,
+)
 from engines.base import OptionScore
 
-ROUGE_KEYS = ("rouge1", "rouge2", "rougeL")
-
+__all__ = [
+    "CORRECT",
+    "CORRECT_NORM",
+    "ITEM_VALUES",
+    "ITEM_VALUE_OF",
+    "PROPORTION_METRICS",
+    "ROUGE_KEYS",
+    "ItemScore",
+    "compute_metrics",
+    "score_loglik",
+    "score_parsed",
+    "score_summary",
+    "score_unanswered",
+]
 
 @lru_cache(maxsize=1)
 def _rouge_scorer() -> Any:
@@ -37,34 +53,41 @@ def rouge(reference: str, prediction: str) -> dict[str, float]:
     return {key: float(scores[key].fmeasure) for key in ROUGE_KEYS}
 
 
-def score_summary(reference: str, prediction: str) -> dict[str, Any]:
-    result: dict[str, Any] = rouge(reference, prediction)
+def score_summary(reference: str, prediction: str, metric: str = "rougeL") -> ItemScore:
+    values = rouge(reference, prediction)
     ref_words = max(len(reference.split()), 1)
-    result["length_ratio"] = len(prediction.split()) / ref_words
-    return result
+    values[LENGTH_RATIO] = len(prediction.split()) / ref_words
+    return ItemScore(metric, values)
 
 
-def score_loglik(scores: Sequence[OptionScore], answers: Sequence[str], target: str) -> dict[str, Any]:
+def score_loglik(
+    scores: Sequence[OptionScore], answers: Sequence[str], target: str, metric: str = "accuracy"
+) -> ItemScore:
     """Pick the option with the highest log-probability (raw) and per character (normalised)."""
     raw = [s.logprob for s in scores]
     norm = [s.logprob_per_char for s in scores]
     pred = answers[int(np.argmax(raw))]
     pred_norm = answers[int(np.argmax(norm))]
-    return {
-        "correct": int(pred == target),
-        "correct_norm": int(pred_norm == target),
-        "pred": pred,
-        "pred_norm": pred_norm,
-        "logprobs": {a: round(s.logprob, 5) for a, s in zip(answers, scores, strict=True)},
-    }
+    return ItemScore(
+        metric,
+        {CORRECT: int(pred == target), CORRECT_NORM: int(pred_norm == target)},
+        pred,
+        pred_norm,
+        {a: round(s.logprob, 5) for a, s in zip(answers, scores, strict=True)},
+    )
 
 
-def score_parsed(pred: str | None, target: str) -> dict[str, Any]:
-    return {
-        "correct": int(pred is not None and pred == target),
-        "pred": pred,
-        "unparseable": int(pred is None),
-    }
+def score_parsed(pred: str | None, target: str, metric: str = "accuracy") -> ItemScore:
+    """A generated answer read by a parser: None is unparseable (scored wrong)."""
+    correct = int(pred is not None and pred == target)
+    return ItemScore(metric, {CORRECT: correct}, pred, unparseable=pred is None)
+
+
+def score_unanswered(target: str, metric: str) -> ItemScore:
+    """An item the model never answered (its prompt did not fit): wrong, or a summary scored as empty."""
+    if metric in PROPORTION_METRICS:
+        return ItemScore(metric, {CORRECT: 0})
+    return score_summary(target, "", metric)
 
 
 def macro_f1(targets: Sequence[str], preds: Sequence[str | None], labels: Sequence[str]) -> float:
@@ -97,9 +120,9 @@ def confusion(
 @dataclass(frozen=True)
 class Metric:
     name: str
-    value: float
-    ci_low: float
-    ci_high: float
+    value: float | None  # NaN (or None on a scorecard) when there is nothing to compute it from
+    ci_low: float | None
+    ci_high: float | None
 
 
 @dataclass
@@ -115,33 +138,44 @@ class SuiteMetrics:
         return next((m for m in self.metrics if m.name == name), None)
 
 
+class ScoredItem(Protocol):
+    """What metrics need of a result (benchmarks.results.ItemResult has it)."""
+
+    @property
+    def target(self) -> str: ...
+    @property
+    def score(self) -> ItemScore: ...
+    @property
+    def failed(self) -> bool: ...
+
+
 def compute_metrics(
-    task: str, labels: Sequence[str], rows: Sequence[Mapping[str, Any]], seed: int = 0
+    task: str, metric: str, labels: Sequence[str], results: Sequence[ScoredItem], seed: int = 0
 ) -> SuiteMetrics:
-    """Metrics with 95% intervals from per-item rows ({"target", "score", "failed"})."""
-    n = len(rows)
-    scores = [r["score"] for r in rows]
-    failures = sum(1 for r in rows if r.get("failed"))
-    unparseable = sum(int(s.get("unparseable", 0)) for s in scores)
+    """Metrics with 95% intervals from per-item results; `metric` (the manifest's) is the primary one."""
+    n = len(results)
+    scores = [r.score for r in results]
+    failures = sum(1 for r in results if r.failed)
+    unparseable = sum(1 for s in scores if s.unparseable)
     metrics: list[Metric] = []
     if task == "summarize":
-        for key in (*ROUGE_KEYS, "length_ratio"):
-            values = [float(s.get(key, 0.0)) for s in scores]
+        for key in (*ROUGE_KEYS, LENGTH_RATIO):
+            values = [float(s.values.get(key, 0.0)) for s in scores]
             value = float(np.mean(values)) if values else math.nan
             low, high = stats.mean_ci(values, seed) if values else (math.nan, math.nan)
             metrics.append(Metric(key, value, low, high))
-        return SuiteMetrics("rougeL", metrics, n, failures, unparseable)
-    correct = [int(s.get("correct", 0)) for s in scores]
-    primary = "exact_match" if task == "math" else "accuracy"
+        return SuiteMetrics(metric, metrics, n, failures, unparseable)
+    correct = [int(s.values.get(CORRECT, 0)) for s in scores]
+    proportion = metric if metric in PROPORTION_METRICS else "accuracy"
     k = sum(correct)
-    metrics.append(Metric(primary, k / n if n else math.nan, *stats.wilson_ci(k, n)))
-    if scores and all("correct_norm" in s for s in scores):
-        k_norm = sum(int(s["correct_norm"]) for s in scores)
+    metrics.append(Metric(proportion, k / n if n else math.nan, *stats.wilson_ci(k, n)))
+    if scores and all(CORRECT_NORM in s.values for s in scores):
+        k_norm = sum(int(s.values[CORRECT_NORM]) for s in scores)
         metrics.append(Metric("accuracy_norm", k_norm / n, *stats.wilson_ci(k_norm, n)))
-    result = SuiteMetrics(primary, metrics, n, failures, unparseable)
+    result = SuiteMetrics(metric, metrics, n, failures, unparseable)
     if task == "classify" and n:
-        targets = [str(r["target"]) for r in rows]
-        preds = [s.get("pred") for s in scores]
+        targets = [str(r.target) for r in results]
+        preds = [s.prediction for s in scores]
         value = macro_f1(targets, preds, labels)
         present = [lab for lab in labels if lab in targets or lab in preds]
         codes = {lab: k for k, lab in enumerate(present)}

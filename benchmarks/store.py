@@ -8,6 +8,10 @@
   same key reuses it instead of recomputing.
 - `run_items`: which results make up which run (a resumed or repeated run links cached results).
 - `file_hashes`: sha256 of model files by (path, size, mtime), so big files are hashed once.
+- `suite_manifests`: the manifest (task, metric, labels) of every suite version with stored results, so
+  a scorecard reports the metric the suite was run for, even after the suite is deleted.
+
+Migrations run through models.sqlite_schema: each one and its version bump in one transaction.
 """
 
 from __future__ import annotations
@@ -22,9 +26,73 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.errors import RunNotFoundError
+from benchmarks.results import ItemResult, ItemScore, ResultRecord
+from benchmarks.suites import SuiteManifest
+from models import sqlite_schema
+from models.errors import DuelError
 from models.paths import ensure, results_db_file
 
-MIGRATIONS: tuple[str, ...] = (
+__all__ = ["SCHEMA_VERSION", "ItemResult", "ResultRecord", "ResultsStore", "RunRow"]
+
+
+def _inferred_manifest(conn: sqlite3.Connection, name: str, version: str) -> SuiteManifest:
+    """The manifest of a suite no longer installed, for results stored before schema 2 recorded it.
+
+    Read from its stored answers as scorecards did until then: ROUGE scores mean a summary suite,
+    single capital letters as answers a multiple-choice suite, anything else a classification suite
+    (its labels are then the answers that occur, filled in by the scorecard).
+    """
+    from benchmarks.suites import TASK_METRIC
+
+    rows = conn.execute(
+        "SELECT score, target FROM results WHERE suite = ? AND suite_version = ? ORDER BY rowid",
+        (name, version),
+    ).fetchall()
+    targets = {str(target) for _, target in rows}
+    if rows and "rougeL" in json.loads(rows[0][0]):
+        task = "summarize"
+    elif all(len(t) == 1 and t.isalpha() and t.isupper() for t in targets):
+        task = "mc"
+    else:
+        task = "classify"
+    return SuiteManifest(
+        name,
+        version,
+        task,
+        TASK_METRIC[task],
+        "not installed any more: task read from its stored results",
+        file="",
+        source="unknown",
+    )
+
+
+def _stored_manifest(conn: sqlite3.Connection, name: str, version: str) -> SuiteManifest:
+    from benchmarks.builtin import BUILTIN_SUITES
+    from benchmarks.suites import find_manifest
+
+    try:
+        return find_manifest(name)
+    except DuelError:  # unknown, or an unreadable imported suite next to it
+        builtin = next((m for m in BUILTIN_SUITES if m.name == name), None)
+        return builtin or _inferred_manifest(conn, name, version)
+
+
+def _record_stored_suites(conn: sqlite3.Connection) -> None:
+    """Migration 2: the manifests table, filled for the results stored so far from the installed
+    suites (what scorecards read until then), inferred for a suite that is gone."""
+    conn.execute(
+        "CREATE TABLE suite_manifests (name TEXT NOT NULL, version TEXT NOT NULL, manifest TEXT NOT NULL, "
+        "PRIMARY KEY (name, version))"
+    )
+    pairs = conn.execute("SELECT DISTINCT suite, suite_version FROM results").fetchall()
+    for name, version in pairs:
+        manifest = _stored_manifest(conn, name, version)
+        conn.execute(
+            "INSERT INTO suite_manifests VALUES (?, ?, ?)", (name, version, json.dumps(manifest.to_json()))
+        )
+
+
+MIGRATIONS: tuple[sqlite_schema.Migration, ...] = (
     # 1: first schema
     """
     CREATE TABLE runs (
@@ -83,6 +151,8 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (path, size, mtime_ns)
     );
     """,
+    # 2: suite manifests (the metric a suite reports comes from its manifest, never from stored keys)
+    _record_stored_suites,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -118,26 +188,6 @@ def _pid_alive(pid: int) -> bool:
     return psutil.pid_exists(pid)
 
 
-@dataclass(frozen=True)
-class ResultRecord:
-    cache_key: str
-    model_key: str
-    suite: str
-    suite_version: str
-    item_id: str
-    method: str
-    prompt_hash: str
-    settings: Mapping[str, Any]
-    target: str
-    output: str | None
-    score: Mapping[str, Any]
-    failed: bool
-    error: str | None
-    latency_s: float
-    prompt_tokens: int | None
-    completion_tokens: int | None
-
-
 class ResultsStore:
     """One connection per thread/process; each finished item is its own committed transaction."""
 
@@ -163,26 +213,11 @@ class ResultsStore:
     # ------------------------------------------------------------------------------------ schema
 
     def migrate(self) -> None:
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            from models.errors import DuelError
-
-            raise DuelError(
-                f"{self.path} was written by a newer duel (schema {version} > {SCHEMA_VERSION}); upgrade duel"
-            )
-        for index in range(version, SCHEMA_VERSION):
-            # One transaction per migration: the schema and its version number change together.
-            try:
-                self.conn.executescript(
-                    "BEGIN;" + MIGRATIONS[index] + f"; PRAGMA user_version = {index + 1}; COMMIT;"
-                )
-            except sqlite3.Error:
-                self.conn.rollback()
-                raise
+        sqlite_schema.migrate(self.conn, MIGRATIONS, self.path)
 
     @property
     def schema_version(self) -> int:
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        return sqlite_schema.schema_version(self.conn)
 
     # -------------------------------------------------------------------------------------- runs
 
@@ -290,14 +325,38 @@ class ResultsStore:
 
     # ----------------------------------------------------------------------------------- results
 
-    def cached(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    def record_suite(self, manifest: SuiteManifest, version: str) -> None:
+        """Remember what suite `version` is (task, metric, labels) before its results are stored."""
+        with self.conn:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO suite_manifests (name, version, manifest) VALUES (?, ?, ?)",
+                (manifest.name, version, json.dumps(manifest.to_json())),
+            )
+
+    def run_suites(self, run_id: int) -> dict[str, SuiteManifest]:
+        """The manifest of each suite with results in a run (the first recorded version of each)."""
+        rows = self.conn.execute(
+            "SELECT r.suite AS suite, m.manifest AS manifest FROM run_items ri "
+            "JOIN results r ON r.cache_key = ri.cache_key "
+            "JOIN suite_manifests m ON m.name = r.suite AND m.version = r.suite_version "
+            "WHERE ri.run_id = ? ORDER BY ri.rowid",
+            (run_id,),
+        )
+        out: dict[str, SuiteManifest] = {}
+        for row in rows:
+            if row["suite"] not in out:
+                out[row["suite"]] = SuiteManifest.from_json(json.loads(row["manifest"]))
+        return out
+
+    def cached(self, keys: Iterable[str]) -> set[str]:
+        """Which of these cache keys have a stored result."""
         keys = list(keys)
-        found: dict[str, dict[str, Any]] = {}
+        found: set[str] = set()
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self.conn.execute(f"SELECT * FROM results WHERE cache_key IN ({marks})", chunk):
-                found[row["cache_key"]] = self._result(row)
+            rows = self.conn.execute(f"SELECT cache_key FROM results WHERE cache_key IN ({marks})", chunk)
+            found.update(row[0] for row in rows)
         return found
 
     def link_cached(self, run_id: int, model_ref: str, suite: str, pairs: Sequence[tuple[str, str]]) -> None:
@@ -313,32 +372,42 @@ class ResultsStore:
                 ],
             )
 
-    def add_result(self, run_id: int, model_ref: str, record: ResultRecord) -> None:
-        """Store one finished item and link it to the run: one transaction, committed before returning."""
+    def add_result(self, run_id: int, record: ResultRecord) -> None:
+        """Store one finished item and link it to the run: one transaction, committed before returning.
+
+        The suite's manifest must be recorded first (`record_suite`): it says how to read the score.
+        """
+        result = record.result
         columns = (
             "cache_key, model_key, suite, suite_version, item_id, method, prompt_hash, settings, target, "
             "output, score, failed, error, latency_s, prompt_tokens, completion_tokens, created_at, run_id"
         )
         with self.conn:
+            known = self.conn.execute(
+                "SELECT 1 FROM suite_manifests WHERE name = ? AND version = ?",
+                (result.suite, record.suite_version),
+            ).fetchone()
+            if known is None:
+                raise ValueError(f"record suite {result.suite} {record.suite_version} before its results")
             self.conn.execute(
                 f"INSERT OR REPLACE INTO results ({columns}) VALUES ({', '.join('?' * 18)})",
                 (
-                    record.cache_key,
+                    result.cache_key,
                     record.model_key,
-                    record.suite,
+                    result.suite,
                     record.suite_version,
-                    record.item_id,
-                    record.method,
+                    result.item_id,
+                    result.method,
                     record.prompt_hash,
                     json.dumps(record.settings, sort_keys=True),
-                    record.target,
-                    record.output,
-                    json.dumps(record.score),
-                    int(record.failed),
-                    record.error,
-                    record.latency_s,
-                    record.prompt_tokens,
-                    record.completion_tokens,
+                    result.target,
+                    result.output,
+                    json.dumps(result.score.to_json()),
+                    int(result.failed),
+                    result.error,
+                    result.latency_s,
+                    result.prompt_tokens,
+                    result.completion_tokens,
                     now_iso(),
                     run_id,
                 ),
@@ -346,7 +415,7 @@ class ResultsStore:
             self.conn.execute(
                 "INSERT OR REPLACE INTO run_items (run_id, model_ref, suite, item_id, cache_key, cached) "
                 "VALUES (?, ?, ?, ?, ?, 0)",
-                (run_id, model_ref, record.suite, record.item_id, record.cache_key),
+                (run_id, result.model_ref, result.suite, result.item_id, result.cache_key),
             )
             self.conn.execute("UPDATE runs SET updated_at = ? WHERE id = ?", (now_iso(), run_id))
 
@@ -355,13 +424,6 @@ class ResultsStore:
             self.conn.execute("SELECT COUNT(*) FROM run_items WHERE run_id = ?", (run_id,)).fetchone()[0]
         )
 
-    def _result(self, row: sqlite3.Row) -> dict[str, Any]:
-        data = dict(row)
-        data["score"] = json.loads(data["score"])
-        data["settings"] = json.loads(data["settings"])
-        data["failed"] = bool(data["failed"])
-        return data
-
     def run_results(
         self,
         run_id: int,
@@ -369,24 +431,43 @@ class ResultsStore:
         model_ref: str | None = None,
         suite: str | None = None,
         item_id: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[ItemResult]:
         """Per-item results of a run (optionally of one model, suite or item), with the run's model
         ref and whether each was reused, in the order they were recorded."""
         sql = (
-            "SELECT ri.model_ref AS model_ref, ri.cached AS cached, r.* FROM run_items ri "
-            "JOIN results r ON r.cache_key = ri.cache_key WHERE ri.run_id = ?"
+            "SELECT ri.model_ref AS model_ref, ri.cached AS cached, r.*, m.manifest AS manifest "
+            "FROM run_items ri JOIN results r ON r.cache_key = ri.cache_key "
+            "JOIN suite_manifests m ON m.name = r.suite AND m.version = r.suite_version WHERE ri.run_id = ?"
         )
         args: list[Any] = [run_id]
         for column, value in (("model_ref", model_ref), ("suite", suite), ("item_id", item_id)):
             if value is not None:
                 sql += f" AND ri.{column} = ?"
                 args.append(value)
-        rows = self.conn.execute(sql + " ORDER BY ri.suite, ri.model_ref, ri.rowid", args)
+        metrics: dict[str, str] = {}  # manifest JSON -> its metric
         out = []
-        for row in rows:
-            data = self._result(row)
-            data["cached"] = bool(row["cached"])
-            out.append(data)
+        for row in self.conn.execute(sql + " ORDER BY ri.suite, ri.model_ref, ri.rowid", args):
+            manifest = row["manifest"]
+            if manifest not in metrics:
+                metrics[manifest] = str(json.loads(manifest)["metric"])
+            out.append(
+                ItemResult(
+                    model_ref=row["model_ref"],
+                    suite=row["suite"],
+                    item_id=row["item_id"],
+                    method=row["method"],
+                    target=row["target"],
+                    output=row["output"],
+                    score=ItemScore.from_json(metrics[manifest], json.loads(row["score"])),
+                    failed=bool(row["failed"]),
+                    error=row["error"],
+                    latency_s=float(row["latency_s"]),
+                    prompt_tokens=row["prompt_tokens"],
+                    completion_tokens=row["completion_tokens"],
+                    cache_key=row["cache_key"],
+                    cached=bool(row["cached"]),
+                )
+            )
         return out
 
     # ------------------------------------------------------------------------------ file hashes

@@ -9,7 +9,17 @@ from rouge_score import rouge_scorer
 
 from benchmarks import stats
 from benchmarks.parsing import parse_choice, parse_label, parse_number
-from benchmarks.scoring import compute_metrics, confusion, macro_f1, rouge, score_loglik, score_summary
+from benchmarks.results import ItemResult, ItemScore
+from benchmarks.scoring import (
+    compute_metrics,
+    confusion,
+    macro_f1,
+    rouge,
+    score_loglik,
+    score_parsed,
+    score_summary,
+    score_unanswered,
+)
 from engines.base import OptionScore
 
 LABELS = ("positive", "negative", "neutral")
@@ -55,8 +65,9 @@ def test_rouge_equals_rouge_score_scorer(reference: str, prediction: str) -> Non
     )
     ours = score_summary(reference, prediction)
     for key in ("rouge1", "rouge2", "rougeL"):
-        assert ours[key] == own[key].fmeasure
-    assert ours["length_ratio"] == pytest.approx(len(prediction.split()) / len(reference.split()))
+        assert ours.values[key] == own[key].fmeasure
+    assert ours.values["length_ratio"] == pytest.approx(len(prediction.split()) / len(reference.split()))
+    assert ours.metric == "rougeL" and ours.value == own["rougeL"].fmeasure and ours.correct is None
 
 
 # ------------------------------------------------------------------------------------ classification
@@ -76,23 +87,24 @@ def test_macro_f1_and_confusion_hand_computed() -> None:
 def test_score_loglik_raw_and_length_normalised_can_disagree() -> None:
     scores = [OptionScore(-2.0, 1, 9), OptionScore(-3.0, 2, 30), OptionScore(-5.0, 1, 8)]
     result = score_loglik(scores, ("positive", "negative", "neutral"), "negative")
-    assert result["pred"] == "positive"  # highest raw log-prob
-    assert result["pred_norm"] == "negative"  # -0.1 per char beats -0.22 and -0.625
-    assert (result["correct"], result["correct_norm"]) == (0, 1)
+    assert result.prediction == "positive"  # highest raw log-prob
+    assert result.prediction_norm == "negative"  # -0.1 per char beats -0.22 and -0.625
+    assert (result.values["correct"], result.values["correct_norm"]) == (0, 1)
+    assert result.value == 0.0 and result.correct is False
+
+
+def _result(target: str, score: ItemScore, failed: bool = False) -> ItemResult:
+    return ItemResult("m", "s", "i", "generate", target, None, score, failed, None, 0.1, None, None, "k")
 
 
 def test_compute_metrics_counts_unparseable_as_failures_and_wrong() -> None:
     rows = [
-        {
-            "target": "positive",
-            "score": {"correct": 1, "pred": "positive", "unparseable": 0},
-            "failed": False,
-        },
-        {"target": "negative", "score": {"correct": 0, "pred": None, "unparseable": 1}, "failed": True},
-        {"target": "neutral", "score": {"correct": 1, "pred": "neutral", "unparseable": 0}, "failed": False},
-        {"target": "neutral", "score": {"correct": 0, "pred": "positive", "unparseable": 0}, "failed": False},
+        _result("positive", score_parsed("positive", "positive")),
+        _result("negative", score_parsed(None, "negative"), failed=True),
+        _result("neutral", score_parsed("neutral", "neutral")),
+        _result("neutral", score_parsed("positive", "neutral")),
     ]
-    metrics = compute_metrics("classify", LABELS, rows)
+    metrics = compute_metrics("classify", "accuracy", LABELS, rows)
     acc = metrics.get("accuracy")
     assert acc is not None and acc.value == 0.5
     assert (acc.ci_low, acc.ci_high) == pytest.approx(stats.wilson_ci(2, 4))
@@ -205,3 +217,57 @@ def test_paired_bootstrap_detects_a_consistent_gap_and_not_noise() -> None:
     jitter = [x + (0.01 if i % 2 else -0.01) for i, x in enumerate(base)]
     assert not stats.paired_bootstrap(jitter, base).significant
     assert stats.paired_bootstrap(base, base).p_value == 1.0
+
+
+# ------------------------------------------------------------------------------- the stored item score
+STORED_SHAPES = [
+    # (suite metric, the score JSON as duel has always stored it)
+    (
+        "accuracy",
+        {
+            "correct": 1,
+            "correct_norm": 0,
+            "pred": "B",
+            "pred_norm": "C",
+            "logprobs": {"A": -3.1, "B": -1.25, "C": -2.0},
+        },
+    ),
+    ("accuracy", {"correct": 0, "pred": None, "unparseable": 1}),
+    ("exact_match", {"correct": 1, "pred": "42", "unparseable": 0}),
+    ("accuracy", {"correct": 0, "pred": None}),
+    ("rougeL", {"rouge1": 0.5, "rouge2": 0.25, "rougeL": 0.4, "length_ratio": 1.25}),
+]
+
+
+@pytest.mark.parametrize(("metric", "stored"), STORED_SHAPES)
+def test_stored_scores_read_back_and_write_out_unchanged(metric: str, stored: dict) -> None:
+    import json
+
+    score = ItemScore.from_json(metric, stored)
+    assert json.dumps(score.to_json()) == json.dumps(stored)  # same keys, order and number types
+    assert score.metric == metric
+    assert score.value == (stored["rougeL"] if metric == "rougeL" else stored["correct"])
+    assert score.correct == (None if metric == "rougeL" else bool(stored["correct"]))
+    assert score.prediction == stored.get("pred")
+
+
+def test_scorers_write_the_stored_shapes() -> None:
+    loglik = score_loglik(
+        [OptionScore(-3.1, 1, 1), OptionScore(-1.25, 1, 1), OptionScore(-2.0, 1, 1)], ("A", "B", "C"), "B"
+    )
+    assert list(loglik.to_json()) == ["correct", "correct_norm", "pred", "pred_norm", "logprobs"]
+    assert score_parsed(None, "x").to_json() == STORED_SHAPES[1][1]
+    assert score_parsed("42", "42", "exact_match").to_json() == STORED_SHAPES[2][1]
+    assert score_unanswered("x", "accuracy").to_json() == STORED_SHAPES[3][1]
+    empty = score_unanswered("A short reference.", "rougeL")
+    assert empty.to_json() == {"rouge1": 0.0, "rouge2": 0.0, "rougeL": 0.0, "length_ratio": 0.0}
+
+
+def test_the_primary_metric_is_the_manifests_not_guessed_from_the_stored_keys() -> None:
+    rows = [
+        _result("7", score_parsed("7", "7", "exact_match")),
+        _result("8", score_parsed("9", "8", "exact_match")),
+    ]
+    metrics = compute_metrics("math", "exact_match", (), rows)
+    assert metrics.primary == "exact_match" and [m.name for m in metrics.metrics] == ["exact_match"]
+    assert metrics.get("exact_match").value == 0.5

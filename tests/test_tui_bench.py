@@ -5,12 +5,15 @@ feed, the scorecard at the end, and bad setups."""
 from __future__ import annotations
 
 import pytest
+from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, RadioButton, SelectionList, Static
 from tui_bench_support import WIDE, freeze_cursors, sections_app, settle, wait_for, wait_for_scorecard
 from tui_support import Opener
 
 from benchmarks import events as ev
+from benchmarks.results import ItemResult
 from benchmarks.scorecard import build_scorecard
+from benchmarks.scoring import score_parsed
 from benchmarks.stats import wilson_ci
 from benchmarks.store import ResultsStore
 from benchmarks.suites import load_suite
@@ -19,6 +22,7 @@ from tui.screens.bench_screen import BenchScreen
 from tui.screens.model_details import ModelDetailsScreen
 from tui.screens.models_screen import ModelsScreen
 from tui.screens.runs_screen import RunsScreen
+from tui.screens.scorecard_screen import ScorecardScreen
 from tui.widgets.bench_feed import BenchFeed
 from tui.widgets.bench_messages import BenchBatch, FeedEntry, TaskScore
 from tui.widgets.bench_progress import BenchProgressPanel
@@ -74,20 +78,20 @@ async def test_run_shows_progress_stays_responsive_and_opens_the_scorecard() -> 
         card = build_scorecard(str(run_id))
         table = bench.query_one(BenchScoreTable)
         for row in card.rows:
-            assert table.cell_text(row["model"], "sentiment", "score") == f"{row['value']:.3f}"
-            assert table.cell_text(row["model"], "sentiment", "n") == "9"
-            low, high = row["ci_low"], row["ci_high"]
-            assert table.cell_text(row["model"], "sentiment", "ci") == f"{low:.3f} – {high:.3f}"
+            assert row.value is not None and row.ci_low is not None and row.ci_high is not None
+            assert table.cell_text(row.model, "sentiment", "score") == f"{row.value:.3f}"
+            assert table.cell_text(row.model, "sentiment", "n") == "9"
+            assert table.cell_text(row.model, "sentiment", "ci") == f"{row.ci_low:.3f} – {row.ci_high:.3f}"
         assert all(r.state == "done" and r.done == 9 for r in progress.rows.values())
         # The feed holds every item with both models' answers, as stored.
         feed = bench.query_one(BenchFeed)
         assert feed.row_count == 9
-        stored = {(i["model"], i["item_id"]): i for i in card.items}
+        stored = {(i.model_ref, i.item_id): i for i in card.items}
         for entries in feed.entries.values():
             assert set(entries) == {SLOW_A, SLOW_B}
             for model, entry in entries.items():
-                item = stored[(model, entry.item_id)]
-                assert entry.output == item["output"] and entry.correct == bool(item["score"]["correct"])
+                item = stored[(model, entry.result.item_id)]
+                assert entry.result == item  # the result the runner reported is the one stored
 
 
 async def test_escape_stops_and_the_runs_list_resumes_reusing_finished_items() -> None:
@@ -115,7 +119,11 @@ async def test_escape_stops_and_the_runs_list_resumes_reusing_finished_items() -
         assert runs.statuses[first.run_id] == "partial"
         runs.select(first.run_id)
         await pilot.press("r")
-        assert app.screen is bench and bench.running
+        # The benchmark screen took the run over. The rest is quick: it may have ended already and
+        # opened its scorecard (start() clears last_finished, the run's end sets it).
+        assert bench.running or bench.last_finished is not None
+        card = app.screen
+        assert card is bench or (isinstance(card, ScorecardScreen) and card.run_id == first.run_id)
         await wait_for_scorecard(pilot, timeout=30)
         second = bench.last_finished
         assert second is not None and second.run_id == first.run_id and second.status == "complete"
@@ -124,7 +132,7 @@ async def test_escape_stops_and_the_runs_list_resumes_reusing_finished_items() -
         with ResultsStore() as store:
             results = store.run_results(first.run_id)
         assert len(results) == 24
-        assert len({(r["model_ref"], r["item_id"]) for r in results}) == 24  # no duplicate, none lost
+        assert len({(r.model_ref, r.item_id) for r in results}) == 24  # no duplicate, none lost
 
 
 async def test_feed_opens_an_item_in_full() -> None:
@@ -174,38 +182,64 @@ async def test_bad_setups_are_one_line_errors() -> None:
         assert app.screen is bench
 
 
+def _result(model: str, item_id: str, answer: str | None, target: str = "positive") -> ItemResult:
+    score = score_parsed(answer, target)
+    return ItemResult(
+        model, "sentiment", item_id, "generate", target, answer, score, answer is None, None, 0.01, 5, 1, "k"
+    )
+
+
 def test_relay_batches_item_events_at_a_bounded_rate() -> None:
     """Item events wait for the next flush; layout events go out at once."""
     posted: list[BenchBatch] = []
     now = [0.0]
     suite = load_suite("sentiment")
-    store = ResultsStore()
-    try:
-        relay = BenchRelay({"sentiment": suite}, store, posted.append, interval_s=0.1, clock=lambda: now[0])
-        relay(ev.RunStarted(1, False, (ev.TaskPlan("m", "sentiment", 3),)))
-        relay(ev.ModelLoading("m"))
-        assert len(posted) == 2
-        relay._entry_for = lambda m, s, i: FeedEntry(  # no stored rows needed for the batching rule
-            m, s, i, "classify", "p", "positive", None, "positive", True, 1.0, False, None, 0.01, False
-        )
-        relay._metric[("m", "sentiment")] = "accuracy"
-        for item in ("a", "b", "c"):
-            now[0] += 0.01
-            relay(ev.ItemDone("m", "sentiment", item, 1, 3, False, 0.01, "accuracy", 1.0))
-        assert len(posted) == 2  # 30 ms of items: still buffered
-        now[0] += 0.1
-        relay(ev.ItemDone("m", "sentiment", "d", 4, 4, False, 0.01, "accuracy", 1.0))
-        assert len(posted) == 3
-        batch = posted[-1].events
-        assert [e.item_id for e in batch if isinstance(e, FeedEntry)] == ["a", "b", "c", "d"]
-        scores = [e for e in batch if isinstance(e, TaskScore)]
-        assert len(scores) == 1  # only the newest running score of the task is drawn
-        score = scores[0]
-        assert score.n == 4 and score.value == 1.0 and score.low is not None and score.low < 1.0
-        relay(ev.TaskFinished("m", "sentiment", 4, 4, "accuracy", 1.0))
-        assert len(posted) == 4
-    finally:
-        store.close()
+    ids = [item.id for item in suite.items[:5]]
+    relay = BenchRelay({"sentiment": suite}, posted.append, interval_s=0.1, clock=lambda: now[0])
+    relay(ev.RunStarted(1, False, (ev.TaskPlan("m", "sentiment", 5),)))
+    relay(ev.ModelLoading("m"))
+    assert len(posted) == 2
+    relay(ev.TaskStarted("m", "sentiment", 5, 0, "generate", "accuracy", None))
+    assert len(posted) == 3
+    for done, item_id in enumerate(ids[:3], start=1):
+        now[0] += 0.01
+        relay(ev.ItemDone(_result("m", item_id, "positive"), done, 5, 1.0))
+    assert len(posted) == 3  # 30 ms of items: still buffered
+    now[0] += 0.1
+    relay(ev.ItemDone(_result("m", ids[3], "positive"), 4, 5, 1.0))
+    assert len(posted) == 4
+    batch = posted[-1].events
+    assert [e.result.item_id for e in batch if isinstance(e, FeedEntry)] == ids[:4]
+    scores = [e for e in batch if isinstance(e, TaskScore)]
+    assert len(scores) == 1  # only the newest running score of the task is drawn
+    score = scores[0]
+    assert score.n == 4 and score.value == 1.0 and score.low is not None and score.low < 1.0
+    relay(ev.TaskFinished("m", "sentiment", 4, 5, "accuracy", 1.0))
+    assert len(posted) == 5
+
+
+def test_relay_builds_the_feed_from_the_reported_results() -> None:
+    """What the runner reports is what the feed shows: no stored row is read back."""
+    posted: list[BenchBatch] = []
+    suite = load_suite("sentiment")
+    first, second, third = suite.items[:3]
+    relay = BenchRelay({"sentiment": suite}, posted.append, interval_s=0.0)
+    relay(ev.RunStarted(1, True, (ev.TaskPlan("m", "sentiment", 3),)))
+    reused = (_result("m", first.id, first.target, first.target),)
+    relay(ev.TaskStarted("m", "sentiment", 3, 1, "generate", "accuracy", 1.0, reused))
+    relay(ev.ItemDone(_result("m", second.id, None, second.target), 2, 3, 0.5))
+    wrong = "negative" if third.target != "negative" else "positive"
+    relay(ev.ItemDone(_result("m", third.id, wrong, third.target), 3, 3, 1 / 3))
+    entries = [e for batch in posted for e in batch.events if isinstance(e, FeedEntry)]
+    assert [(e.result.item_id, e.cached, e.answer, e.correct) for e in entries] == [
+        (first.id, True, first.target, True),
+        (second.id, False, "unparseable", False),
+        (third.id, False, wrong, False),
+    ]
+    assert entries[0].prompt == first.text and entries[0].task == "classify"
+    final = [e for e in posted[-1].events if isinstance(e, TaskScore)][-1]
+    # Three items, one right; one failed; the reused item does not count towards the mean latency.
+    assert (final.n, final.value, final.failures, final.computed) == (3, 1 / 3, 1, 2)
 
 
 @pytest.mark.e2e
@@ -221,7 +255,7 @@ async def test_e2e_sentiment_run_on_both_bundled_models(bundled_models) -> None:
         await settle(pilot)
         card = app.screen.card
         assert card is not None and card.run["status"] == "complete"
-        assert [(r["model"], r["items"], r["method"]) for r in card.rows] == [
+        assert [(r.model, r.items, r.method) for r in card.rows] == [
             (qwen, 5, "loglik"),
             (smol, 5, "loglik"),
         ]
@@ -229,7 +263,7 @@ async def test_e2e_sentiment_run_on_both_bundled_models(bundled_models) -> None:
             "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
         }
-        assert len(card.head_to_head) == 1 and 0 <= card.head_to_head[0]["p_value"] <= 1
+        assert len(card.head_to_head) == 1 and 0 <= card.head_to_head[0].p_value <= 1
         assert bench.query_one(BenchFeed).row_count == 5
 
 
@@ -237,23 +271,11 @@ async def test_e2e_sentiment_run_on_both_bundled_models(bundled_models) -> None:
 def _entry(model: str, item: str, answer: str) -> FeedEntry:
     suite = load_suite("sentiment")
     found = next(i for i in suite.items if i.id == item)
-    correct = answer == found.target
-    return FeedEntry(
-        model,
-        "sentiment",
-        item,
-        "classify",
-        found.text,
-        found.target,
-        None,
-        answer,
-        correct,
-        float(correct),
-        False,
-        None,
-        0.25,
-        False,
+    score = score_parsed(answer, found.target)
+    result = ItemResult(
+        model, "sentiment", item, "loglik", found.target, None, score, False, None, 0.25, None, None, "k"
     )
+    return FeedEntry(result, "classify", found.text, False)
 
 
 async def _mid_run(pilot) -> None:  # noqa: ANN001
@@ -314,7 +336,16 @@ async def test_sections_by_keys_and_by_the_command_palette() -> None:
         assert "Go to: chat" not in titles
         await pilot.press("ctrl+p")
         await pilot.press(*"Go to: models")
-        await pilot.pause(0.3)
+
+        def palette_offers_models() -> bool:
+            palette = app.screen
+            if not isinstance(palette, CommandPalette):
+                return False
+            options = palette.query_one(CommandList)
+            index = options.highlighted
+            return index is not None and "Go to: models" in str(options.get_option_at_index(index).prompt)
+
+        await wait_for(pilot, palette_offers_models, "the palette to offer 'Go to: models'")
         await pilot.press("enter")
         await wait_for(
             pilot, lambda: isinstance(app.screen, ModelsScreen), "the models screen from the palette"
@@ -355,4 +386,4 @@ async def test_imported_suites_are_offered_and_run(tmp_path) -> None:  # noqa: A
         await pilot.press("ctrl+s")
         await wait_for_scorecard(pilot)
         card = app.screen.card
-        assert [(r["suite"], r["items"]) for r in card.rows] == [("airline", 6), ("airline", 6)]
+        assert [(r.suite, r.items) for r in card.rows] == [("airline", 6), ("airline", 6)]

@@ -111,7 +111,7 @@ async def test_compare_two_runs_of_different_models_on_the_same_suites() -> None
         reference = build_scorecard(str(both))
         assert len(card.head_to_head) == 1
         for key in ("value_a", "value_b", "n", "p_value", "verdict"):
-            assert card.head_to_head[0][key] == reference.head_to_head[0][key]
+            assert getattr(card.head_to_head[0], key) == getattr(reference.head_to_head[0], key)
         await pilot.press("escape")
         table = runs.query_one(DataTable)
         assert "comparison of runs" in cell(table, str(card.run["id"]), "settings")

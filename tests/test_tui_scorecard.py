@@ -13,6 +13,7 @@ from textual.widgets import Static, TabbedContent
 from tui_bench_support import WIDE, freeze_cursors, freeze_run, headless_run, sections_app, settle, wait_for
 
 from benchmarks.export import render
+from benchmarks.results import ItemScore
 from benchmarks.scorecard import build_scorecard
 from tui.cli import main as duel_main
 from tui.screens.bench_item_screen import BenchItemScreen
@@ -52,16 +53,16 @@ async def test_scorecard_shows_metrics_intervals_verdict_speed_charts_and_confus
         table = screen.query_one(ScoreSummaryTable)
         assert table.row_count == 4
         for row in card.rows:
-            key = f"{row['suite']}|{row['model']}"
-            assert cell(table, key, "value") == f"{row['value']:.3f}"
-            assert cell(table, key, "ci") == f"{row['ci_low']:.3f} – {row['ci_high']:.3f}"
+            key = f"{row.suite}|{row.model}"
+            assert cell(table, key, "value") == f"{row.value:.3f}"
+            assert cell(table, key, "ci") == f"{row.ci_low:.3f} – {row.ci_high:.3f}"
             assert cell(table, key, "items") == "16"
-            assert cell(table, key, "latency") == f"{row['mean_latency_s']:.3f}"
-            assert cell(table, key, "rss") == f"{row['peak_rss_mb']:.0f} MiB"
+            assert cell(table, key, "latency") == f"{row.mean_latency_s:.3f}"
+            assert cell(table, key, "rss") == f"{row.peak_rss_mb:.0f} MiB"
         h2h = str(screen.query_one("#card-h2h", Static).render())
         for line in card.head_to_head:
-            assert f"p = {line['p_value']:.3g}" in h2h
-            assert ("is better" if line["winner"] else "no significant difference") in h2h
+            assert f"p = {line.p_value:.3g}" in h2h
+            assert ("is better" if line.winner else "no significant difference") in h2h
         charts = list(screen.query(ScoreChart))
         assert [c.suite for c in charts] == ["sentiment", "knowledge"]
         assert all(len(c.rows) == 2 for c in charts)
@@ -81,16 +82,16 @@ async def test_item_filters_disagree_and_both_wrong() -> None:
     async with app.run_test(size=WIDE) as pilot:
         screen = await open_card(pilot, run_id)
         card = build_scorecard(str(run_id))
-        by_item: dict[str, dict[str, dict]] = {}
+        by_item: dict[str, dict[str, ItemScore]] = {}
         for item in card.items:
-            by_item.setdefault(item["item_id"], {})[item["model"]] = item["score"]
+            by_item.setdefault(item.item_id, {})[item.model_ref] = item.score
         disagree = {
-            i for i, s in by_item.items() if s["scripted:alpha"]["pred"] != s["scripted:beta"]["pred"]
+            i for i, s in by_item.items() if s["scripted:alpha"].prediction != s["scripted:beta"].prediction
         }
         both_wrong = {
             i
             for i, s in by_item.items()
-            if not s["scripted:alpha"]["correct"] and not s["scripted:beta"]["correct"]
+            if not s["scripted:alpha"].correct and not s["scripted:beta"].correct
         }
         assert disagree and both_wrong  # the scripted models give both kinds on 30 items
         items = screen.query_one(ScoreItemsTable)

@@ -1,7 +1,8 @@
 """Chat conversations in SQLite, saved as they happen (one commit per message).
 
 The schema version lives in `PRAGMA user_version`; `MIGRATIONS[i]` takes a database from version i
-to i + 1, so an old file is brought forward in order and a newer one is refused with a clear error.
+to i + 1, so an old file is brought forward in order and a newer one is refused with a clear error
+(models.sqlite_schema: each migration and its version bump in one transaction).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any
 from engines.base import Stats
 from models import paths
 from models.errors import DuelError
+from models.sqlite_schema import Migration, migrate, schema_version
 from tui.chat_state import PANES, PaneTurn, stats_from_json, stats_to_json
 
-MIGRATIONS: list[str] = [
+MIGRATIONS: list[Migration] = [
     """
     CREATE TABLE conversations (
         id INTEGER PRIMARY KEY,
@@ -77,19 +79,11 @@ class ConversationStore:
         self._migrate()
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise DuelError(
-                f"{self.path} was written by a newer duel (schema {version}); upgrade duel to open it"
-            )
-        for target in range(version, len(MIGRATIONS)):
-            with self._db:
-                self._db.executescript(MIGRATIONS[target])
-                self._db.execute(f"PRAGMA user_version = {target + 1}")
+        migrate(self._db, MIGRATIONS, self.path)
 
     @property
     def schema_version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        return schema_version(self._db)
 
     def close(self) -> None:
         self._db.close()

@@ -107,36 +107,36 @@ class BenchProgressView:
 def print_scorecard(console: Console, card: Scorecard) -> None:
     """One small table per suite (`SCORE_COLUMNS`, see cli_table), each followed by its head-to-head line."""
     console.print(f"[bold]Scorecard — run {card.run['id']} ({card.run['status']})[/bold]")
-    suites = list(dict.fromkeys(row["suite"] for row in card.rows))
+    suites = list(dict.fromkeys(row.suite for row in card.rows))
     for suite in suites:
-        rows = [r for r in card.rows if r["suite"] == suite]
-        metric = METRIC_LABELS.get(rows[0]["metric"], rows[0]["metric"])
+        rows = [r for r in card.rows if r.suite == suite]
+        metric = METRIC_LABELS.get(rows[0].metric, rows[0].metric)
         cells = []
         for row in rows:
-            ci = "—" if row["ci_low"] is None else f"{row['ci_low']:.2f}–{row['ci_high']:.2f}"
+            ci = "—" if row.ci_low is None or row.ci_high is None else f"{row.ci_low:.2f}–{row.ci_high:.2f}"
             cells.append(
                 [
-                    row["model"],
-                    format_value(row["value"]),
+                    row.model,
+                    format_value(row.value),
                     ci,
-                    str(row["items"]),
-                    str(row["failures"]),
-                    format_value(row["mean_latency_s"], 2),
-                    format_value(row["tokens_per_s"], 1),
+                    str(row.items),
+                    str(row.failures),
+                    format_value(row.mean_latency_s, 2),
+                    format_value(row.tokens_per_s, 1),
                 ]
             )
         print_table(
             console,
             SCORE_COLUMNS,
             cells,
-            title=f"{suite} — {metric} ({rows[0]['method']})",
+            title=f"{suite} — {metric} ({rows[0].method})",
             more=f"duel scorecard {card.run['id']} --json has every field",
         )
         for h in card.head_to_head:
-            if h["suite"] != suite:
+            if h.suite != suite:
                 continue
-            style = "green" if h["winner"] else "dim"
+            style = "green" if h.winner else "dim"
             console.print(
-                f"  {h['model_a']} {h['value_a']:.3f} vs {h['model_b']} {h['value_b']:.3f} — "
-                f"[{style}]{h['verdict']}[/{style}]"
+                f"  {h.model_a} {h.value_a:.3f} vs {h.model_b} {h.value_b:.3f} — "
+                f"[{style}]{h.verdict}[/{style}]"
             )

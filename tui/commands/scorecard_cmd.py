@@ -34,16 +34,6 @@ SCORECARD_EXAMPLES = """examples:
   duel scorecard 3 --format json -o card.json    includes every per-item result (re-score it yourself)
   duel scorecard 3 -o card.csv                   format taken from the file suffix
 """
-SUFFIX_FORMATS = {
-    ".md": "md",
-    ".markdown": "md",
-    ".csv": "csv",
-    ".json": "json",
-    ".html": "html",
-    ".htm": "html",
-}
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `duel scorecard`."""
     card = sub.add_parser(
@@ -71,22 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_scorecard(args: argparse.Namespace) -> int:
     from benchmarks.export import export_scorecard, render
     from benchmarks.scorecard import build_scorecard
-    from models.errors import DuelError
+    from tui.commands.cli_support import choose_format
 
-    fmt = args.format
-    if args.json:
-        if fmt not in (None, "json"):
-            raise DuelError(f"--json and --format {fmt} contradict each other")
-        fmt = "json"
-    if fmt is None and args.output is not None:
-        fmt = SUFFIX_FORMATS.get(args.output.suffix.lower())
-        if fmt is None:
-            raise DuelError(
-                f"cannot tell the format from '{args.output.name}': pass --format md|csv|json|html"
-            )
-    if fmt == "table" and args.output is not None:
-        raise DuelError("--format table is for the terminal: write a file as md, csv, json or html")
-    fmt = fmt or ("table" if sys.stdout.isatty() else "md")
+    fmt = choose_format(args.format, args.output, as_json=args.json)
     card = build_scorecard(args.run)
     if fmt == "table":
         _print_tables(card)

@@ -15,8 +15,8 @@ from tui.widgets.bench_messages import FeedEntry
 
 
 def verdict_text(entry: FeedEntry) -> Text:
-    if entry.error:
-        return Text(f"error: {entry.error}", style="bold red")
+    if entry.result.error:
+        return Text(f"error: {entry.result.error}", style="bold red")
     if entry.correct is None:
         return Text(f"ROUGE-L {entry.primary:.3f}")
     return Text("correct", style="bold green") if entry.correct else Text("wrong", style="bold red")
@@ -24,16 +24,16 @@ def verdict_text(entry: FeedEntry) -> Text:
 
 def output_text(entry: FeedEntry) -> str:
     """The raw answer; log-likelihood answers are the option log-probabilities, one per line."""
-    if entry.output is None:
+    output, logprobs = entry.result.output, entry.result.score.logprobs
+    if output is None:
         return "(no output)"
-    if entry.score.get("logprobs") is not None:
-        logprobs = entry.score["logprobs"]
+    if logprobs is not None:
         return "\n".join(f"{option}: {value:.4f}" for option, value in logprobs.items())
     try:  # older rows may hold the log-probabilities only as the JSON output
-        data = json.loads(entry.output)
+        data = json.loads(output)
     except (ValueError, TypeError):
-        return entry.output
-    return json.dumps(data, indent=1) if isinstance(data, dict) else entry.output
+        return output
+    return json.dumps(data, indent=1) if isinstance(data, dict) else output
 
 
 class BenchItemScreen(ModalScreen[None]):
@@ -48,17 +48,17 @@ class BenchItemScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         first = next(iter(self.entries.values()))
         with Vertical(id="item-dialog"):
-            yield Label(f"{first.suite} / {first.item_id}", classes="dialog-title")
+            yield Label(f"{first.result.suite} / {first.result.item_id}", classes="dialog-title")
             with VerticalScroll(id="item-body"):
                 yield Label("Prompt", classes="item-heading")
                 yield Static(Text(first.prompt), id="item-prompt")
                 yield Label("Expected", classes="item-heading")
-                yield Static(Text(first.target), id="item-target")
+                yield Static(Text(first.result.target), id="item-target")
                 for model_ref, entry in self.entries.items():
                     heading = Text(self.labels.get(model_ref, model_ref), style="bold")
                     heading.append("  ")
                     heading.append_text(verdict_text(entry))
-                    timing = f"  {entry.latency_s:.2f} s" + (
+                    timing = f"  {entry.result.latency_s:.2f} s" + (
                         "  (reused from an earlier run)" if entry.cached else ""
                     )
                     heading.append(timing, style="dim")

@@ -146,9 +146,9 @@ class ScorecardScreen(Screen[None]):
         self.query_one("#card-h2h", Static).update(head_to_head_text(card))
         charts = self.query_one("#card-charts", VerticalScroll)
         await charts.remove_children()
-        suites = list(dict.fromkeys(row["suite"] for row in card.rows))
+        suites = list(dict.fromkeys(row.suite for row in card.rows))
         await charts.mount_all(
-            ScoreChart(suite, [r for r in card.rows if r["suite"] == suite], classes="card-chart")
+            ScoreChart(suite, [r for r in card.rows if r.suite == suite], classes="card-chart")
             for suite in suites
         )
         confusion = self.query_one("#card-confusion", Static)
@@ -250,8 +250,8 @@ def _prompts(card: Scorecard) -> dict[tuple[str, str], str]:
 
     prompts: dict[tuple[str, str], str] = {}
     wanted: dict[str, set[str]] = {}
-    for item in card.items:
-        wanted.setdefault(item["suite"], set()).add(item["item_id"])
+    for result in card.items:
+        wanted.setdefault(result.suite, set()).add(result.item_id)
     for name, ids in wanted.items():
         try:
             suite = load_suite(name)

@@ -25,7 +25,7 @@ def excerpt(text: str, limit: int) -> str:
 
 
 def mark(entry: FeedEntry) -> Text:
-    if entry.error:
+    if entry.result.error:
         return Text("error", style="bold red")
     if entry.correct is None:  # summaries: the item's ROUGE-L
         return Text(f"{entry.primary:.2f}")
@@ -64,23 +64,24 @@ class BenchFeed(DataTable):
     def add_entries(self, entries: list[FeedEntry]) -> None:
         last_key = None
         for entry in entries:
-            if entry.model_ref not in self.models:
+            result = entry.result
+            if result.model_ref not in self.models:
                 continue
-            column = self.models.index(entry.model_ref)
+            column = self.models.index(result.model_ref)
             row = self.entries.get(entry.key)
             if row is None:
-                self.entries[entry.key] = {entry.model_ref: entry}
+                self.entries[entry.key] = {result.model_ref: entry}
                 cells: list[object] = [
-                    entry.suite,
-                    entry.item_id,
+                    result.suite,
+                    result.item_id,
                     excerpt(entry.prompt, EXCERPT),
-                    excerpt(entry.target, 16),
+                    excerpt(result.target, 16),
                 ]
                 for i in range(len(self.models)):
                     cells += [answer_text(entry), mark(entry)] if i == column else ["", ""]
                 self.add_row(*cells, key=entry.key)
             else:
-                row[entry.model_ref] = entry
+                row[result.model_ref] = entry
                 self.update_cell(entry.key, f"answer{column}", answer_text(entry))
                 self.update_cell(entry.key, f"mark{column}", mark(entry))
             last_key = entry.key

@@ -8,10 +8,12 @@ adding what the feed needs (prompt excerpt, each answer, correct or not) and the
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from textual.message import Message
+
+from benchmarks.results import ItemResult
 
 
 def short_ref(ref: str) -> str:
@@ -22,27 +24,37 @@ def short_ref(ref: str) -> str:
 
 @dataclass(frozen=True)
 class FeedEntry:
-    """One model's finished answer to one item, as the item feed shows it."""
+    """One model's finished answer to one item, as the item feed, the item screen and the scorecard's
+    items table show it: the stored result, the suite's task and the item text."""
 
-    model_ref: str
-    suite: str
-    item_id: str
+    result: ItemResult
     task: str
     prompt: str  # the item text (post, question, article), with the options of a multiple-choice item
-    target: str
-    output: str | None  # the raw answer: generated text, or the option log-probabilities as JSON
-    answer: str  # what the feed shows: the parsed prediction, or the summary
-    correct: bool | None  # None for summaries (scored by ROUGE, not right/wrong)
-    primary: float  # the item's score on the suite's main metric (1/0, or ROUGE-L)
-    failed: bool
-    error: str | None
-    latency_s: float
-    cached: bool  # reused from an earlier run
-    score: dict[str, Any] = field(default_factory=dict)
+    cached: bool  # not computed now: reused from an earlier run (shown dimmed)
+
+    @property
+    def correct(self) -> bool | None:
+        """Right or wrong; None for summaries (scored by ROUGE, not right/wrong)."""
+        return self.result.score.correct
+
+    @property
+    def primary(self) -> float:
+        """The item's score on the suite's main metric (1/0, or ROUGE-L)."""
+        return self.result.score.value
+
+    @property
+    def answer(self) -> str:
+        """What the feed shows: the parsed prediction, or the summary."""
+        result = self.result
+        if result.error:
+            return f"error: {result.error}"
+        if self.task == "summarize":
+            return (result.output or "").strip() or "(empty)"
+        return "unparseable" if result.score.prediction is None else str(result.score.prediction)
 
     @property
     def key(self) -> str:
-        return f"{self.suite}/{self.item_id}"
+        return f"{self.result.suite}/{self.result.item_id}"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Runs in the benchmark worker thread: turns runner events into batched messages for the screen.
 
-It adds to each finished item what the feed shows (the item text from the suite, the answer and
-score from the results store's `run_results`, which the runner has just committed) and the running score's 95%
+It adds to each finished item the runner reports (`ItemDone` carries the stored result, `TaskStarted`
+the reused ones) the item text from the suite, and keeps each task's running score with its 95%
 interval (benchmarks.stats). Messages go out at most every `interval_s` for item events, at once for
 events that change the layout (a task starting or ending, a model loading, the run ending), so a fast
 engine cannot flood the UI with thousands of messages a second.
@@ -16,11 +16,10 @@ from typing import Any
 from textual.message import Message
 
 from benchmarks import events as ev
-from benchmarks.store import ResultsStore
+from benchmarks.results import PROPORTION_METRICS, ItemResult
 from benchmarks.suites import LETTERS, Item, Suite
 from tui.widgets.bench_messages import BenchBatch, FeedEntry, TaskScore
 
-PROPORTION_METRICS = ("accuracy", "exact_match")  # 0/1 per item: Wilson interval
 BOOTSTRAP_EVERY_S = 1.0  # a bootstrap interval (ROUGE) is recomputed at most this often while running
 IMMEDIATE = (
     ev.RunStarted,
@@ -32,6 +31,7 @@ IMMEDIATE = (
     ev.RunFinished,
 )
 
+
 def item_prompt(suite: Suite, item: Item) -> str:
     """The item as a person reads it: the text, and the lettered options of a multiple-choice item."""
     if not item.choices:
@@ -40,25 +40,10 @@ def item_prompt(suite: Suite, item: Item) -> str:
     return f"{item.text}\n{options}"
 
 
-def primary_value(score: dict[str, Any]) -> float:
-    """The item's value on the suite's main metric, as the runner counts it (ROUGE-L, else right/wrong)."""
-    return float(score.get("rougeL", score.get("correct", 0.0)))
-
-
-def shown_answer(task: str, output: str | None, score: dict[str, Any], error: str | None) -> str:
-    if error:
-        return f"error: {error}"
-    if task == "summarize":
-        return (output or "").strip() or "(empty)"
-    pred = score.get("pred")
-    return "unparseable" if pred is None else str(pred)
-
-
 class BenchRelay:
     def __init__(
         self,
         suites: dict[str, Suite],
-        store: ResultsStore,
         post: Callable[[Message], object],
         *,
         interval_s: float = 0.2,
@@ -66,7 +51,6 @@ class BenchRelay:
     ) -> None:
         self.suites = suites
         self.items = {name: {item.id: item for item in suite.items} for name, suite in suites.items()}
-        self.store = store
         self.post = post
         self.interval_s = interval_s
         self.clock = clock
@@ -83,14 +67,14 @@ class BenchRelay:
             self.run_id = event.run_id
             self._buffer.append(event)
         elif isinstance(event, ev.ItemDone):
-            entry = self._entry_for(event.model_ref, event.suite, event.item_id)
+            entry = self.entry(event.result, cached=False)
             key = (event.model_ref, event.suite)
             self._entries.setdefault(key, []).append(entry)
             self._buffer += [entry, self._score(key)]
         elif isinstance(event, ev.TaskStarted):
             key = (event.model_ref, event.suite)
             self._metric[key] = event.metric
-            self._entries[key] = self._reused(event.model_ref, event.suite) if event.cached else []
+            self._entries[key] = [self.entry(result, cached=True) for result in event.reused]
             self._buffer += [event, *self._entries[key], self._score(key, final=True)]
         elif isinstance(event, ev.TaskFinished):
             self._buffer += [self._score((event.model_ref, event.suite), final=True), event]
@@ -117,41 +101,10 @@ class BenchRelay:
         self._last_flush = self.clock()
 
     # ----- building entries -------------------------------------------------------------------
-    def _rows(self, model_ref: str, suite: str, item_id: str | None = None) -> list[dict[str, Any]]:
-        assert self.run_id is not None, "items are reported only after RunStarted"
-        return self.store.run_results(self.run_id, model_ref=model_ref, suite=suite, item_id=item_id)
-
-    def _make_entry(self, model_ref: str, suite_name: str, row: dict[str, Any], cached: bool) -> FeedEntry:
-        suite = self.suites[suite_name]
-        item = self.items[suite_name].get(row["item_id"])
-        score = row["score"]
-        task = suite.task
-        return FeedEntry(
-            model_ref=model_ref,
-            suite=suite_name,
-            item_id=row["item_id"],
-            task=task,
-            prompt=item_prompt(suite, item) if item else "",
-            target=row["target"],
-            output=row["output"],
-            answer=shown_answer(task, row["output"], score, row["error"]),
-            correct=None if task == "summarize" else bool(score.get("correct")),
-            primary=primary_value(score),
-            failed=bool(row["failed"]),
-            error=row["error"],
-            latency_s=float(row["latency_s"]),
-            cached=cached,
-            score=score,
-        )
-
-    def _entry_for(self, model_ref: str, suite: str, item_id: str) -> FeedEntry:
-        rows = self._rows(model_ref, suite, item_id)
-        if not rows:  # cannot happen: the runner commits the row before it reports the item
-            raise RuntimeError(f"no stored result for {model_ref} {suite}/{item_id}")
-        return self._make_entry(model_ref, suite, rows[0], cached=False)
-
-    def _reused(self, model_ref: str, suite: str) -> list[FeedEntry]:
-        return [self._make_entry(model_ref, suite, row, cached=True) for row in self._rows(model_ref, suite)]
+    def entry(self, result: ItemResult, cached: bool) -> FeedEntry:
+        suite = self.suites[result.suite]
+        item = self.items[result.suite].get(result.item_id)
+        return FeedEntry(result, suite.task, item_prompt(suite, item) if item else "", cached)
 
     # ----- running score ----------------------------------------------------------------------
     def _score(self, key: tuple[str, str], final: bool = False) -> TaskScore:
@@ -161,7 +114,7 @@ class BenchRelay:
         metric = self._metric.get(key, "")
         values = [e.primary for e in entries]
         n = len(values)
-        computed = [e.latency_s for e in entries if not e.cached]
+        computed = [e.result.latency_s for e in entries if not e.cached]
         value = sum(values) / n if n else None
         low = high = None
         if n and metric in PROPORTION_METRICS:
@@ -182,7 +135,7 @@ class BenchRelay:
             value=value,
             low=low,
             high=high,
-            failures=sum(1 for e in entries if e.failed),
+            failures=sum(1 for e in entries if e.result.failed),
             computed=len(computed),
             mean_latency_s=sum(computed) / len(computed) if computed else None,
         )

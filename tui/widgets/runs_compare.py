@@ -53,8 +53,8 @@ def compare_runs(store: ResultsStore, run_a: int, run_b: int) -> int:
                 store.update_peak_rss(run.id, model["model_ref"], model["peak_rss_bytes"])
         pairs: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
         for result in store.run_results(source.id):
-            if result["suite"] in shared:
-                pairs[(result["model_ref"], result["suite"])].append((result["item_id"], result["cache_key"]))
+            if result.suite in shared:
+                pairs[(result.model_ref, result.suite)].append((result.item_id, result.cache_key))
         for (model_ref, suite), items in pairs.items():
             store.link_cached(run.id, model_ref, suite, items)
     complete = first.status == "complete" and second.status == "complete"

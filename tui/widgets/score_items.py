@@ -16,7 +16,6 @@ from textual.widgets import DataTable
 from benchmarks.scorecard import Scorecard
 from tui.widgets.bench_feed import answer_text, excerpt, mark
 from tui.widgets.bench_messages import FeedEntry, short_ref
-from tui.widgets.bench_relay import primary_value, shown_answer
 
 FILTERS = {"all": "all items", "disagree": "models disagree", "both_wrong": "both wrong"}
 
@@ -54,39 +53,18 @@ class ItemRow:
         )
 
 
-def entry_from_item(item: dict[str, Any], task: str, prompt: str) -> FeedEntry:
-    score = item["score"]
-    return FeedEntry(
-        model_ref=item["model"],
-        suite=item["suite"],
-        item_id=item["item_id"],
-        task=task,
-        prompt=prompt,
-        target=item["target"],
-        output=item["output"],
-        answer=shown_answer(task, item["output"], score, item["error"]),
-        correct=None if task == "summarize" else bool(score.get("correct")),
-        primary=primary_value(score),
-        failed=bool(item["failed"]),
-        error=item["error"],
-        latency_s=float(item["latency_s"]),
-        cached=bool(item.get("cached")),
-        score=score,
-    )
-
-
 def item_rows(card: Scorecard, prompts: dict[tuple[str, str], str]) -> list[ItemRow]:
     """One row per suite item, each model's result side by side, in the order of the run."""
-    tasks = {row["suite"]: row["task"] for row in card.rows}
+    tasks = {row.suite: row.task for row in card.rows}
     rows: dict[tuple[str, str], ItemRow] = {}
-    for item in card.items:
-        key = (item["suite"], item["item_id"])
-        task = tasks.get(item["suite"], "")
+    for result in card.items:
+        key = (result.suite, result.item_id)
+        task = tasks.get(result.suite, "")
         prompt = prompts.get(key, "")
         row = rows.get(key)
         if row is None:
-            row = rows[key] = ItemRow(item["suite"], item["item_id"], task, item["target"], prompt, {})
-        row.entries[item["model"]] = entry_from_item(item, task, prompt)
+            row = rows[key] = ItemRow(result.suite, result.item_id, task, result.target, prompt, {})
+        row.entries[result.model_ref] = FeedEntry(result, task, prompt, result.cached)
     return list(rows.values())
 
 

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from benchmarks.export import METRIC_LABELS
-from benchmarks.scorecard import Scorecard
+from benchmarks.scorecard import Scorecard, ScoreRow
 from tui.widgets.bench_messages import short_ref
 
 COLUMNS = (
@@ -48,23 +48,23 @@ def short_model(ref: str) -> str:
     return short_ref(ref)
 
 
-def summary_cells(row: dict[str, Any], winner: bool) -> list[Any]:
-    value = Text(fmt(row["value"]), style="bold green" if winner else "bold")
+def summary_cells(row: ScoreRow, winner: bool) -> list[Any]:
+    value = Text(fmt(row.value), style="bold green" if winner else "bold")
     return [
-        row["suite"],
-        Text(short_model(row["model"]), style="bold"),
-        METRIC_LABELS.get(row["metric"], row["metric"]),
+        row.suite,
+        Text(short_model(row.model), style="bold"),
+        METRIC_LABELS.get(row.metric, row.metric),
         value,
-        interval(row["ci_low"], row["ci_high"]),
-        str(row["items"]),
-        Text(str(row["failures"]), style="red" if row["failures"] else ""),
-        fmt(row["mean_latency_s"]),
-        fmt(row["tokens_per_s"], 1),
-        fmt(row["total_time_s"], 1),
-        f"{row['peak_rss_mb']:.0f} MiB" if row.get("peak_rss_mb") else "–",
-        fmt(row["file_size_gb"]),
-        fmt(row["value_per_s"]),
-        fmt(row["value_per_gb"]),
+        interval(row.ci_low, row.ci_high),
+        str(row.items),
+        Text(str(row.failures), style="red" if row.failures else ""),
+        fmt(row.mean_latency_s),
+        fmt(row.tokens_per_s, 1),
+        fmt(row.total_time_s, 1),
+        f"{row.peak_rss_mb:.0f} MiB" if row.peak_rss_mb else "–",
+        fmt(row.file_size_gb),
+        fmt(row.value_per_s),
+        fmt(row.value_per_gb),
     ]
 
 
@@ -77,12 +77,10 @@ class ScoreSummaryTable(DataTable):
 
     def show(self, card: Scorecard) -> None:
         self.clear()
-        winners = {(h["suite"], h["winner"]) for h in card.head_to_head if h["winner"]}
+        winners = {(h.suite, h.winner) for h in card.head_to_head if h.winner}
         for row in card.rows:
-            self.add_row(
-                *summary_cells(row, (row["suite"], row["model"]) in winners),
-                key=f"{row['suite']}|{row['model']}",
-            )
+            winner = (row.suite, row.model) in winners
+            self.add_row(*summary_cells(row, winner), key=f"{row.suite}|{row.model}")
 
 
 def head_to_head_text(card: Scorecard) -> Text:
@@ -92,14 +90,14 @@ def head_to_head_text(card: Scorecard) -> Text:
         return text
     text.append("Head to head\n", style="bold")
     for h in card.head_to_head:
-        text.append(f"{h['suite']}: ", style="bold")
+        text.append(f"{h.suite}: ", style="bold")
         text.append(
-            f"{short_model(h['model_a'])} {h['value_a']:.3f} vs {short_model(h['model_b'])} "
-            f"{h['value_b']:.3f} ({METRIC_LABELS.get(h['metric'], h['metric'])}) — "
+            f"{short_model(h.model_a)} {h.value_a:.3f} vs {short_model(h.model_b)} "
+            f"{h.value_b:.3f} ({METRIC_LABELS.get(h.metric, h.metric)}) — "
         )
-        if h["winner"]:
-            text.append(f"{short_model(h['winner'])} is better", style="bold green")
+        if h.winner:
+            text.append(f"{short_model(h.winner)} is better", style="bold green")
         else:
             text.append("no significant difference", style="yellow")
-        text.append(f", p = {h['p_value']:.3g} ({h['test']}, n = {h['n']}); {h['detail']}\n", style="dim")
+        text.append(f", p = {h.p_value:.3g} ({h.test}, n = {h.n}); {h.detail}\n", style="dim")
     return text
