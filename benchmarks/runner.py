@@ -54,7 +54,7 @@ class BenchRequest:
     threads: int | None = None  # None: the engine's default (all cores for the one model running)
     n_ctx: int = 4096
     max_tokens: int | None = None  # overrides the per-task generation limit
-    weights: str = "auto"  # extra CPU buffer types llama.cpp may use (engines/weights.py)
+    weights: str | None = None  # extra CPU buffer types llama.cpp may use; None: config.toml, else auto
 
     def settings(self) -> dict[str, Any]:
         """What makes two runs the same run (threads and weight layout change speed, not answers)."""

@@ -38,7 +38,15 @@ from engines.base import (
 from engines.loading import LOAD_LOCK
 from engines.templates import ChatTemplate, template_for_model
 from engines.threads import split_threads
-from engines.weights import Placement, choose, cpu_report, placed, unexpected_buffers, weight_buffers
+from engines.weights import (
+    Placement,
+    choose,
+    configured_choice,
+    cpu_report,
+    placed,
+    unexpected_buffers,
+    weight_buffers,
+)
 from models.info import ModelInfo
 
 # llama.cpp's own sampling defaults for the knobs GenerationParams does not expose.
@@ -99,17 +107,20 @@ class LoadedWeights:
         return f"{self.placement.mode} ({sizes or 'no buffers reported'})"
 
 
-def load_llama(path: str | os.PathLike[str], weights: str | Placement = "auto", **llama_kwargs: Any
+def load_llama(path: str | os.PathLike[str], weights: str | Placement | None = None, **llama_kwargs: Any
                ) -> tuple[Any, LoadedWeights]:
     """A `llama_cpp.Llama` for `path`, its weights placed as `weights` says; every load goes here.
 
-    `weights` is a choice ("auto", "all", "no-amx", "plain": see engines/weights.py) or a decided
-    Placement. The load log is read (never printed) to check the placement held; if llama.cpp still
-    used a buffer type the placement rules out, the model is loaded again with extra buffer types off,
-    and the returned placement says so. Raises EngineError with llama.cpp's own error lines.
+    `weights` is a choice ("auto", "all", "no-amx", "plain": see engines/weights.py), a decided
+    Placement, or None for the user's configured choice (config.toml, else "auto"). The load log is
+    read (never printed) to check the placement held; if llama.cpp still used a buffer type the
+    placement rules out, the model is loaded again with extra buffer types off, and the returned
+    placement says so. Raises EngineError with llama.cpp's own error lines.
     """
     from llama_cpp import Llama
 
+    if weights is None:
+        weights = configured_choice()[0]
     placement = weights if isinstance(weights, Placement) else choose(weights)
     llama_kwargs.setdefault("verbose", False)
     _capture_llama_log()

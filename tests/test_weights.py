@@ -250,3 +250,18 @@ def test_a_build_without_the_ggml_functions_plays_safe(
     llm.close()
     assert loaded.placement.mode == "plain" and "did not take the change" in loaded.placement.reason
     assert REPACK not in loaded.buffers
+
+
+def test_loads_that_name_no_choice_follow_the_config_file(q4_model: Path, duel_home: Path) -> None:
+    """Arena judges, perf scripts, anything built with LoadOptions(): config.toml's choice, else auto."""
+    from engines.llama_cpp_engine import LlamaCppEngine
+
+    with LlamaCppEngine(q4_model, LoadOptions(n_ctx=256, n_threads=1)) as engine:
+        assert engine.weights.placement.choice == "auto"
+    config = duel_home / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[engine]\nweights = "plain"\n')
+    with LlamaCppEngine(q4_model, LoadOptions(n_ctx=256, n_threads=1)) as engine:
+        assert engine.weights.placement.mode == "plain" and REPACK not in engine.weights.buffers
+    with LlamaCppEngine(q4_model, LoadOptions(n_ctx=256, n_threads=1, weights="auto")) as engine:
+        assert engine.weights.placement == choose("auto")  # a named choice wins over the file
