@@ -265,3 +265,20 @@ def test_loads_that_name_no_choice_follow_the_config_file(q4_model: Path, duel_h
         assert engine.weights.placement.mode == "plain" and REPACK not in engine.weights.buffers
     with LlamaCppEngine(q4_model, LoadOptions(n_ctx=256, n_threads=1, weights="auto")) as engine:
         assert engine.weights.placement == choose("auto")  # a named choice wins over the file
+
+
+def test_every_load_in_the_tree_goes_through_load_llama() -> None:
+    """No product, test or perf code builds a `Llama` or starts llama-cpp-python's server around
+    engines/weights.py: a new load site would bring the AMX crash back on those CPUs."""
+    import re
+
+    repo = Path(__file__).resolve().parents[1]
+    allowed = {repo / "engines" / "llama_cpp_engine.py"}  # load_llama itself
+    offenders = []
+    for path in repo.rglob("*.py"):
+        if ".venv" in path.parts or path in allowed or path == Path(__file__).resolve():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if re.search(r"\bLlama\(|[\"']llama_cpp\.server[\"']", text):
+            offenders.append(str(path.relative_to(repo)))
+    assert offenders == []
