@@ -142,6 +142,16 @@ def model_list() -> list[ModelInfo]:
     ]
 
 
+AVX2_SYSTEM_INFO = "CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | REPACK = 1 | "
+
+
+def weights_on_an_avx2_cpu(choice: str) -> str:
+    """The settings screen's weights note as on an AVX2-only CPU, so screens read the same everywhere."""
+    from engines.weights import REPACK, CpuReport, decide
+
+    return decide(choice, CpuReport(AVX2_SYSTEM_INFO, (REPACK,))).summary()
+
+
 def make_app(
     left: str = "scripted:alpha?delay=0.005",
     right: str = "scripted:beta?delay=0.01",
@@ -159,7 +169,7 @@ def make_app(
         threads=(1, 1),
         remember=(lambda a, b: pairs.append((a, b))) if pairs is not None else None,
     )
-    return DuelApp(pair, list_models=model_list, **kwargs)
+    return DuelApp(pair, list_models=model_list, **{"describe_weights": weights_on_an_avx2_cpu, **kwargs})
 
 
 async def wait_until(

@@ -29,6 +29,17 @@ def _default_list_models() -> list[ModelInfo]:
     return list_models()
 
 
+def _describe_weights(choice: str) -> str:
+    """What `choice` means on this machine, in one line (llama.cpp's report of the CPU decides)."""
+    from engines.weights import choose
+    from models.errors import DuelError
+
+    try:
+        return choose(choice).summary()
+    except (DuelError, ImportError, OSError) as exc:  # shown in the settings; the load reports it too
+        return f"{choice}: cannot be decided here ({exc})"
+
+
 class DuelApp(SectionNavigation, App[None]):
     TITLE = "duel"
     CSS_PATH = [
@@ -49,12 +60,16 @@ class DuelApp(SectionNavigation, App[None]):
         store: ConversationStore | None = None,
         reopen_last: bool = True,
         driver_class: type[Driver] | None = None,
+        weights: str = "auto",
+        describe_weights: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__(driver_class=driver_class)
         self.pair = pair
         self.list_models = list_models or _default_list_models
         self._store = store
         self.reopen_last = reopen_last
+        self.weights = weights  # --weights / config.toml: benchmark runs load with it
+        self.describe_weights = describe_weights or _describe_weights
 
     @property
     def store(self) -> ConversationStore:
@@ -113,7 +128,7 @@ class DuelApp(SectionNavigation, App[None]):
             ),
             (
                 "Settings",
-                "System prompt, temperature, top p, max tokens, seed, context size (F2)",
+                "System prompt, temperature, top p, max tokens, seed, context size, GPU layers, weights (F2)",
                 screen.action_settings,
             ),
             (

@@ -54,8 +54,13 @@ def shielded_driver_class() -> type | None:
 
 def run_app(args: argparse.Namespace) -> int:
     from tui.app import DuelApp
+    from tui.chat_state import PaneSettings
+    from tui.commands.options import weights_choice
     from tui.pair import ModelPair
 
     left, right = choose_pair(args)
-    DuelApp(ModelPair(left, right, remember=remember_pair), driver_class=shielded_driver_class()).run()
+    weights = weights_choice(args)
+    both = PaneSettings(weights=weights)  # --weights, else config.toml: how both panes load
+    pair = ModelPair(left, right, settings=(both, both), remember=remember_pair)
+    DuelApp(pair, driver_class=shielded_driver_class(), weights=weights).run()
     return 0

@@ -9,6 +9,7 @@ from tui.commands import (
     arena_cmd,
     bench_cmd,
     chat_cmd,
+    doctor_cmd,
     leaderboard_cmd,
     models_cmd,
     runs_cmd,
@@ -25,4 +26,5 @@ COMMAND_MODULES = [
     scorecard_cmd,
     arena_cmd,
     leaderboard_cmd,
+    doctor_cmd,
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from tui.commands.cli_table import width_rule
+from tui.commands.options import add_weights_option, weights_choice
 from tui.commands.scorecard_cmd import SCORE_COLUMNS
 
 BENCH_EXAMPLES = """examples:
@@ -60,6 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     bench.add_argument(
         "--max-tokens", type=int, metavar="N", help="override the generation limit of every suite"
     )
+    add_weights_option(bench)
     bench.set_defaults(handler=cmd_bench)
 
 
@@ -91,6 +93,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         threads=args.threads,
         n_ctx=args.ctx,
         max_tokens=args.max_tokens,
+        weights=weights_choice(args),
     )
     console = Console(stderr=False)
     stop_flag = StopFlag("\nstopping after the item in flight (Ctrl-C again to abort)...")

@@ -38,7 +38,8 @@ HELP_DESCRIPTIONS = {
     "cancel": "Stop both answers and put the prompt back in the box",
     "new_conversation": "Start a new conversation (clears both panes; the old one stays in history)",
     "pick_model": "Pick the model of the focused pane (searchable; or type a path/reference)",
-    "settings": "Settings per pane: system prompt, temperature, top p, max tokens, seed, context size",
+    "settings": "Settings per pane: system prompt, temperature, top p, max tokens, seed, context size, "
+    "GPU layers, weights on the CPU",
     "export": "Export the conversation to Markdown and JSON (both panes, stats, settings)",
     "regenerate": "Write the last answer again in both panes",
     "history": "Past conversations: reopen one",
@@ -155,11 +156,9 @@ class ChatScreen(Screen[None]):
         self._next_turn += 1
         self._last_prompt = prompt
         self.prompt_box.value = ""
-        # Both answers start first and together (neither pane gets a head start, and mounting or
-        # saving never delays the models); then the prompts are shown and saved.
-        turns = [pane.begin_turn(index, prompt, self.conversation_id) for pane in self.panes]
-        for pane, turn in zip(self.panes, turns, strict=True):
-            await pane.show_turn(turn)
+        # The prompt is committed before either model sees it: a crash inside llama.cpp (it has
+        # segfaulted on some CPUs) then loses no more than the answers being written. Saving takes
+        # a millisecond; both answers then start together, and only then are the prompts mounted.
         for pane in self.panes:
             store.add_message(
                 self.conversation_id,
@@ -169,6 +168,9 @@ class ChatScreen(Screen[None]):
                 content=prompt,
                 model=pane.model_label,
             )
+        turns = [pane.begin_turn(index, prompt, self.conversation_id) for pane in self.panes]
+        for pane, turn in zip(self.panes, turns, strict=True):
+            await pane.show_turn(turn)
         return True
 
     def on_turn_settled(self, message: TurnSettled) -> None:
@@ -242,6 +244,7 @@ class ChatScreen(Screen[None]):
                 self.pane("right").settings,
                 shared_system_prompt=self.shared_system_prompt,
                 models=models,
+                describe_weights=self.duel.describe_weights,
             ),
             self._settings_chosen,
         )
@@ -257,10 +260,11 @@ class ChatScreen(Screen[None]):
         self.shared_system_prompt = result.shared_system_prompt
         for pane in self.panes:
             new = result.for_pane(pane.pane)
-            context_changed = (new.n_ctx, new.gpu_layers) != (pane.settings.n_ctx, pane.settings.gpu_layers)
+            fixed_at_load = ("n_ctx", "gpu_layers", "weights")
+            context_changed = any(getattr(new, f) != getattr(pane.settings, f) for f in fixed_at_load)
             pane.settings = new
             if context_changed and reload_models:
-                await pane.load_model(pane.ref)  # the context size is fixed when a model is loaded
+                await pane.load_model(pane.ref)  # context size, offload and weights are fixed at load
         if self.conversation_id is not None:
             self.duel.store.update_conversation(self.conversation_id, settings=self.settings_json())
 
@@ -310,10 +314,12 @@ class ChatScreen(Screen[None]):
         stored = self.duel.store.load(conversation_id)
         settings = stored.settings
         if all(isinstance(settings.get(p), dict) for p in PANES):
+            # How this machine places weights (--weights, config.toml) is not the conversation's to change.
+            weights = {pane.pane: pane.settings.weights for pane in self.panes}
             await self.apply_settings(
                 SettingsResult(
-                    PaneSettings.model_validate(settings["left"]),
-                    PaneSettings.model_validate(settings["right"]),
+                    PaneSettings.model_validate({**settings["left"], "weights": weights["left"]}),
+                    PaneSettings.model_validate({**settings["right"], "weights": weights["right"]}),
                     bool(settings.get("shared_system_prompt", True)),
                 ),
                 reload_models=reload_models,

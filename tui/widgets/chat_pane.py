@@ -141,6 +141,7 @@ class ChatPane(Vertical):
             n_ctx=self.settings.n_ctx,
             n_threads=self._pair.threads(self.pane),
             n_gpu_layers=self.settings.gpu_layers,
+            weights=self.settings.weights,
         )
         self._load_worker = self.run_worker(
             partial(self._load_blocking, ref, options, self._load_id),
@@ -204,8 +205,8 @@ class ChatPane(Vertical):
     def begin_turn(self, index: int, prompt: str, conversation_id: int | None) -> PaneTurn:
         """Start answering `prompt` at once; `show_turn` then mounts its view.
 
-        The answer starts before the view is mounted so that mounting (and the caller saving the
-        prompt) never delays the model; text that arrives first waits in `_undrawn`."""
+        The answer starts before the view is mounted so that mounting never delays the model; text
+        that arrives first waits in `_undrawn`. The caller has saved the prompt already."""
         turn = PaneTurn(index=index, prompt=prompt, model=self.model_label, conversation_id=conversation_id)
         self.turns.append(turn)
         self._views[turn.index] = TurnView(turn)
