@@ -21,11 +21,11 @@ from models.errors import DuelError
 from tui.chat_state import PANES, PaneSettings
 from tui.export import PaneExport, build_document, write_exports
 from tui.messages import PaneModelChanged, TurnSettled
-from tui.screens.help_screen import HelpScreen
+from tui.screens.help_screen import HelpScreen, key_rows
 from tui.screens.history_screen import HistoryScreen
 from tui.screens.model_picker import ModelPickerScreen
 from tui.screens.settings_screen import SettingsResult, SettingsScreen
-from tui.widgets.chat_pane import DRAW_EVERY_S, ChatPane
+from tui.widgets.chat_pane import DRAW_EVERY_S, ChatPane, draw_pending_panes
 from tui.widgets.prompt_input import PromptInput
 
 if TYPE_CHECKING:
@@ -97,11 +97,7 @@ class ChatScreen(Screen[None]):
         self.set_interval(DRAW_EVERY_S, self._draw_panes)
 
     async def _draw_panes(self) -> None:
-        if not any(pane.has_undrawn_text for pane in self.panes):
-            return
-        with self.app.batch_update():  # one screen refresh for both panes
-            for pane in self.panes:
-                await pane.draw_pending()
+        await draw_pending_panes(self.app, self.panes)
 
     @property
     def panes(self) -> list[ChatPane]:
@@ -328,15 +324,7 @@ class ChatScreen(Screen[None]):
 
     def help_rows(self) -> list[tuple[str, str]]:
         """Every key of the chat screen and of the app (keys doing the same thing share a row)."""
-        by_action: dict[str, list[Binding]] = {}
-        app_bindings = [b for b in self.app.BINDINGS if isinstance(b, Binding) and b.description]
-        for binding in [*self.BINDINGS, *app_bindings]:
-            assert isinstance(binding, Binding)
-            by_action.setdefault(binding.action, []).append(binding)
-        rows = [("enter", "Send the prompt to both panes")]
-        for action, bindings in by_action.items():
-            keys = " / ".join(self.app.get_key_display(b) for b in bindings)
-            rows.append((keys, HELP_DESCRIPTIONS.get(action, bindings[0].description)))
+        rows = [("enter", "Send the prompt to both panes"), *key_rows(self, HELP_DESCRIPTIONS)]
         rows += [
             ("tab / shift+tab", "Move the focus between the prompt and the panes"),
             (self.app.COMMAND_PALETTE_BINDING, "Command palette: every action by name"),
