@@ -38,11 +38,20 @@ class ChatSettings(BaseModel):
     right: str | None = None
 
 
+class ArenaSettings(BaseModel):
+    """What the arena remembers between runs: the last pool it battled with."""
+
+    model_config = ConfigDict(extra="allow")
+
+    pool: list[str] = Field(default_factory=list)
+
+
 class DuelConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     models: dict[str, RegisteredModel] = Field(default_factory=dict)
     chat: ChatSettings = Field(default_factory=ChatSettings)
+    arena: ArenaSettings = Field(default_factory=ArenaSettings)
 
 
 def load_config(path: Path | None = None) -> DuelConfig:

@@ -312,6 +312,16 @@ class ArenaStore:
                 ),
             )
 
+    def record_sha256(self, battle_id: int, side: str, sha256: str) -> None:
+        """The file hash of side `a` or `b` of an open battle (found after it was stored). One commit."""
+        if side not in ("a", "b"):
+            raise ArenaError(f"side must be a or b, got '{side}'")
+        self._require_open(battle_id)
+        with self.conn:
+            self.conn.execute(
+                f"UPDATE battles SET sha256_{side} = ? WHERE id = ? AND status = 'open'", (sha256, battle_id)
+            )
+
     def record_vote(self, battle_id: int, vote: str, voter: str = HUMAN, tstamp: float | None = None) -> None:
         """Cast the vote of an open battle whose both sides have answered. One commit; final."""
         if vote not in VOTES:
