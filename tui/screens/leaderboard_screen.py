@@ -19,7 +19,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Select, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from benchmarks.arena.leaderboard import Leaderboard
 from benchmarks.arena.store import HUMAN
@@ -47,6 +47,7 @@ class BoardBuilt(Message):
     board: Leaderboard | None
     voters: list[str]
     note: str = ""
+    fingerprint: object = None  # the votes it was built from
 
 
 def voter_options(voters: list[str]) -> list[tuple[str, str]]:
@@ -67,6 +68,8 @@ class LeaderboardScreen(Screen[None]):
         self.voter = HUMAN
         self.board: Leaderboard | None = None
         self.voters: list[str] = []
+        self._shown_before = False
+        self._built_for: object = None  # the votes behind the board on screen (see build)
 
     @property
     def duel(self) -> DuelApp:
@@ -79,9 +82,8 @@ class LeaderboardScreen(Screen[None]):
             yield Static(id="board-summary")
         with VerticalScroll(id="board-body"):
             yield Static("Building the leaderboard…", id="board-note")
-            with Horizontal(id="board-top"):
-                yield StandingsTable(id="board-standings")
-                yield RatingChart(id="board-chart")
+            yield StandingsTable(id="board-standings")
+            yield RatingChart(id="board-chart")
             yield Static(
                 Text("Win rate of the row against the column (games)", style="bold"), id="board-matrix-title"
             )
@@ -95,28 +97,36 @@ class LeaderboardScreen(Screen[None]):
         self.build()
 
     def on_screen_resume(self) -> None:
-        if self.is_mounted:
-            self.build()  # votes may have come in meanwhile
+        # The first resume is the first showing, built by on_mount; later ones count new votes.
+        if self._shown_before:
+            self.build()
+        self._shown_before = True
 
     @work(thread=True, exclusive=True, group="leaderboard", exit_on_error=False)
-    def build(self) -> None:
-        """Thread: read the votes of the chosen voter and fit them (only posts the result)."""
+    def build(self, force: bool = False) -> None:
+        """Thread: read the votes of the chosen voter and fit them (only posts the result).
+
+        Unless `force`d, nothing is refitted when the votes are those of the board on screen (the
+        screen comes back into view often, and a fit takes up to a second)."""
         from benchmarks.arena.leaderboard import NoVotesError, build_leaderboard
         from benchmarks.arena.store import ArenaStore
         from models.errors import DuelError
 
+        worker = get_current_worker()
         voter = self.voter
         with ArenaStore(self.duel.arena_store_path) as store:
-            voters = sorted(store.voters())
+            counts = store.voters()
+            fingerprint = (voter, tuple(sorted((v, tuple(sorted(c.items()))) for v, c in counts.items())))
+            if fingerprint == self._built_for and not force:
+                return
             try:
-                board = build_leaderboard(voter, store=store)
+                board, note = build_leaderboard(voter, store=store), ""
             except NoVotesError as exc:
-                self.post_message(BoardBuilt(voter, None, voters, f"{exc}."))
-                return
+                board, note = None, f"{exc}."
             except DuelError as exc:
-                self.post_message(BoardBuilt(voter, None, voters, f"Cannot rate these votes: {exc}"))
-                return
-        self.post_message(BoardBuilt(voter, board, voters))
+                board, note = None, f"Cannot rate these votes: {exc}"
+        if not worker.is_cancelled:  # a newer build was asked for: only its result is shown
+            self.post_message(BoardBuilt(voter, board, sorted(counts), note, fingerprint))
 
     def on_board_built(self, message: BoardBuilt) -> None:
         if message.voter != self.voter:
@@ -128,6 +138,7 @@ class LeaderboardScreen(Screen[None]):
                 select.set_options(voter_options(message.voters))
                 select.value = self.voter
         self.board = message.board
+        self._built_for = message.fingerprint
         self._show(message.board, message.note)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -136,7 +147,8 @@ class LeaderboardScreen(Screen[None]):
 
     def _show(self, board: Leaderboard | None, note: str = "") -> None:
         for widget_id in (
-            "#board-top",
+            "#board-standings",
+            "#board-chart",
             "#board-matrix-title",
             "#board-matrix",
             "#board-position",
@@ -170,7 +182,7 @@ class LeaderboardScreen(Screen[None]):
             self.build()
 
     def action_refresh(self) -> None:
-        self.build()
+        self.build(force=True)
 
     def action_next_voter(self) -> None:
         values = [value for _, value in voter_options(self.voters)]

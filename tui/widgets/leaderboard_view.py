@@ -14,7 +14,6 @@ from textual.widgets import DataTable
 from textual_plotext import PlotextPlot
 
 from benchmarks.arena.leaderboard import Leaderboard
-from tui.widgets.bench_messages import short_ref
 
 STANDING_COLUMNS = (
     ("pos", "#"),
@@ -95,22 +94,17 @@ class RatingChart(PlotextPlot):
             return
         standings = board.standings
         positions = list(range(1, len(standings) + 1))
-        plt.title("Ratings (dots) and 95% intervals (whiskers)")
+        plt.title("Ratings (dots) and 95% intervals (whiskers); models numbered as in the table")
         for position, s in zip(positions, standings, strict=True):
             # plotext draws a symmetric error bar around its centre: centre it on the interval.
             plt.error([position], [(s.ci_low + s.ci_high) / 2], yerr=[s.ci_high - s.ci_low], color="red")
         plt.scatter(positions, [s.rating for s in standings], marker="●", color="blue")
-        # Names on the axis while they fit; else the numbers of the standings table.
-        labels = [f"{p}. {short_ref(s.model)}" for p, s in zip(positions, standings, strict=True)]
-        if sum(len(label) + 2 for label in labels) > max(self.size.width - 10, 20):
-            labels = [str(p) for p in positions]
-        plt.xticks(positions, labels)
+        # Numbers, not names: a name is written whole once, in the table (and plotext places long
+        # labels a few columns differently from one process to the next).
+        plt.xticks(positions, [str(p) for p in positions])
         plt.xlim(0.5, len(standings) + 0.5)
         low = min(s.ci_low for s in standings)
         high = max(s.ci_high for s in standings)
         margin = max(10.0, (high - low) * 0.1)
         plt.ylim(low - margin, high + margin)
         self.refresh()
-
-    def on_resize(self) -> None:
-        self.draw()  # the axis labels depend on the width
