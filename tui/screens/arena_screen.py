@@ -14,7 +14,6 @@ and model file hashes (stored with the vote) are computed in a worker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -23,17 +22,16 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from benchmarks.arena.battle import SIDES, VOTE_LABELS, Battle, draw_pairing
 from benchmarks.arena.store import ArenaStore
 from models.errors import DuelError
-from models.info import ModelInfo
-from tui.chat_state import PANES, Side
-from tui.messages import PaneLoadFailed, PaneModelChanged, TurnSettled
+from tui.chat_state import PANES
+from tui.messages import TurnSettled
 from tui.pair import ModelPair
+from tui.screens.arena_models import ALIASES, SIDE_OF_PANE, ArenaModels
 from tui.screens.arena_setup import ArenaSetup, ArenaSetupScreen, remember_pool, remembered_pool
 from tui.screens.chat_screen import NARROW_BELOW
 from tui.screens.help_screen import HelpScreen, key_rows
@@ -44,12 +42,13 @@ from tui.widgets.vote_bar import VOTE_KEYS, VoteBar
 if TYPE_CHECKING:
     from tui.app import DuelApp
 
-ARENA_MODE = "arena"
-SIDE_OF_PANE: dict[Side, str] = {"left": "a", "right": "b"}  # Model A sits on the left
-ALIASES = {"a": "Model A", "b": "Model B"}
 PROMPT_HINT = "Ask both hidden models… (Enter sends, F1 help)"
 
 HELP_DESCRIPTIONS = {
+    "vote('a')": "Vote: Model A's answer is better (votes open once both answers have ended)",
+    "vote('b')": "Vote: Model B's answer is better",
+    "vote('tie')": "Vote: a tie, both answers as good",
+    "vote('bothbad')": "Vote: both answers are bad",
     "stop": "Stop both answers (a stopped answer has ended: you can vote on it)",
     "new_battle": "New battle: a new pair from the pool, on random sides",
     "setup": "Choose the pool and the settings both sides use",
@@ -66,17 +65,7 @@ ABOUT = (
 )
 
 
-@dataclass
-class HashFound(Message):
-    """A model's file hash for battle `serial` (computed in a worker; None: no file or unreadable)."""
-
-    serial: int
-    ref: str
-    sha256: str | None
-    error: str | None = None
-
-
-class ArenaScreen(Screen[None]):
+class ArenaScreen(ArenaModels, Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
     BINDINGS = [
         *[Binding(key, f"vote('{vote}')", label) for vote, (key, label) in VOTE_KEYS.items()],
@@ -314,79 +303,6 @@ class ArenaScreen(Screen[None]):
             self.prompt_box.focus()
             self.prompt_box.insert_text_at_cursor(event.character)
 
-    # ----- models and their hashes ----------------------------------------------------------------
-    def on_pane_model_changed(self, message: PaneModelChanged) -> None:
-        message.stop()  # the arena's models are not the chat's pair: nothing is remembered
-        pane = self.pane(message.pane)
-        if self.battle is None or pane.info is None or message.ref not in self.battle.pairing.pair:
-            return
-        if message.ref in self.battle.sha256:
-            return  # reloaded after a visit elsewhere: the hash is known
-        self.run_worker(
-            partial(self._hash_blocking, self.serial, message.ref, pane.info),
-            thread=True,
-            group="arena-hash",
-            exit_on_error=False,
-        )
-
-    def _hash_blocking(self, serial: int, ref: str, info: ModelInfo) -> None:
-        """Thread: the model file's sha256 (cached by path, size and mtime; seconds the first time)."""
-        from benchmarks.arena.battle import info_sha256
-
-        try:
-            found = HashFound(serial, ref, info_sha256(info))
-        except (OSError, DuelError) as exc:
-            found = HashFound(serial, ref, None, str(exc))
-        self.post_message(found)
-
-    def on_hash_found(self, found: HashFound) -> None:
-        battle = self.battle
-        if battle is None or found.serial != self.serial:
-            return
-        if found.error:
-            side = "a" if found.ref == battle.pairing.model_a else "b"
-            self.notify(f"Could not hash {ALIASES[side]}'s file; the vote is stored without it.")
-        try:
-            battle.set_sha256(found.ref, found.sha256)
-        except DuelError as exc:
-            self.notify(f"Could not save the model hash: {exc}", severity="error", markup=False)
-        self._show_state()
-        if self.can_vote and not self.prompt_box.value and self.focused is self.prompt_box:
-            self.vote_bar.focus_first()
-
-    def on_pane_load_failed(self, message: PaneLoadFailed) -> None:
-        message.stop()
-        battle = self.battle
-        if battle is not None and message.ref in battle.pairing.pair and message.ref not in battle.sha256:
-            battle.sha256[message.ref] = None  # no file to hash: a vote need not wait for one
-        self._show_state()
-
-    # ----- leaving and coming back ---------------------------------------------------------------
-    def _mode_changed(self, mode: str) -> None:
-        if mode != ARENA_MODE:
-            self._away = True
-            if not self.answering:
-                self._release()
-        else:
-            self._away = False
-            self.call_later(self._reload_if_released)
-
-    def _release(self) -> None:
-        """Free the arena's engines (in a thread: never on the event loop), to be loaded again on return."""
-        if self._released:
-            return
-        self._released = True
-        self.pair.close_in_background()
-
-    async def _reload_if_released(self) -> None:
-        if not self._released or self.battle is None:
-            return
-        self._released = False
-        if self.battle.revealed:
-            return  # the next battle loads its own pair
-        for pane in self.panes:
-            await pane.load_model(pane.ref)
-
     def on_unmount(self) -> None:
         # The panes stopped their threads as they unmounted; the engines are freed off the event loop.
         self.pair.close_in_background()
@@ -400,6 +316,8 @@ class ArenaScreen(Screen[None]):
                 return False  # no keys to show once the vote is in
             return True if self.can_vote else None  # shown, disabled, until both answers ended
         if action == "stop":
+            if self.battle is not None and self.battle.revealed:
+                return False
             return True if self.answering else None
         if action == "new_battle":
             return True if self.setup is not None else None
