@@ -70,3 +70,18 @@ def voted_battles(app: DuelApp) -> list[BattleRecord]:
 def all_battles(app: DuelApp) -> list[BattleRecord]:
     with ArenaStore(app.arena_store_path) as store:
         return store.battles("all", status=None)
+
+
+async def answered(pilot: Pilot, prompt: str = "Hi") -> ArenaScreen:
+    """Wait for both models, ask `prompt`, wait until the vote opens."""
+    await wait_arena_ready(pilot)
+    await ask(pilot, prompt)
+    return await wait_vote_open(pilot)
+
+
+async def vote(pilot: Pilot, key: str) -> None:
+    """Press a vote key with the focus off the prompt box (1-4 type there), wait for the reveal."""
+    screen = arena(pilot)
+    screen.set_focus(None)
+    await pilot.press(key)
+    await wait_until(pilot, lambda: screen.battle is not None and screen.battle.revealed, what="the reveal")

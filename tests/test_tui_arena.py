@@ -14,9 +14,11 @@ from arena_support import (
     WOMB,
     ZEPH,
     all_battles,
+    answered,
     arena,
     arena_app,
     ask,
+    vote,
     voted_battles,
     wait_arena_ready,
     wait_vote_open,
@@ -65,9 +67,7 @@ async def test_names_are_hidden_everywhere_until_the_vote_then_revealed() -> Non
         assert_no_names(screen_text(app), "in the help")
         await pilot.press("escape")
         ask_order = (screen.battle.pairing.model_a, screen.battle.pairing.model_b)
-        screen.set_focus(None)
-        await pilot.press("1")
-        await wait_until(pilot, lambda: screen.battle.revealed, what="the reveal")
+        await vote(pilot, "1")
         await pilot.pause(0.05)
         text = screen_text(app)
         assert ask_order[0] in text and ask_order[1] in text
@@ -83,15 +83,11 @@ async def test_names_are_hidden_everywhere_until_the_vote_then_revealed() -> Non
 async def test_an_error_that_names_the_model_is_held_back_until_the_vote() -> None:
     app = arena_app("scripted:zephyrine?fail=stream&delay=0.005", QUOK)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await wait_arena_ready(pilot)
-        await ask(pilot, "Hello?")
-        await wait_vote_open(pilot)  # a failed answer has ended too
+        await answered(pilot, "Hello?")  # a failed answer has ended too
         text = screen_text(app)
         assert "the reason is shown after the vote" in text
         assert_no_names(text, "after a failed answer")
-        screen.set_focus(None)
-        await pilot.press("3")
-        await wait_until(pilot, lambda: screen.battle.revealed)
+        await vote(pilot, "3")
         await pilot.pause(0.05)
         assert "zephyrine: scripted failure mid-stream" in screen_text(app)
     (battle,) = voted_battles(app)
@@ -137,9 +133,7 @@ async def test_vote_keys_wait_for_both_answers_and_a_stopped_answer_has_ended() 
         assert slow.turns[0].finish_reason == "cancelled"
         assert vote_keys_state(screen) is True
         assert not any(b.disabled for b in screen.vote_bar.buttons)
-        screen.set_focus(None)
-        await pilot.press("2")
-        await wait_until(pilot, lambda: screen.battle.revealed)
+        await vote(pilot, "2")
     (battle,) = voted_battles(app)
     assert battle.vote == "b"
     stopped = "a" if battle.model_a.startswith("scripted:quokka") else "b"
@@ -149,9 +143,7 @@ async def test_vote_keys_wait_for_both_answers_and_a_stopped_answer_has_ended() 
 async def test_after_the_reveal_nothing_changes_the_vote() -> None:
     app = arena_app(ZEPH, QUOK)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await wait_arena_ready(pilot)
-        await ask(pilot, "Hi")
-        await wait_vote_open(pilot)
+        screen = await answered(pilot, "Hi")
         screen.vote_bar.focus_first()
         await pilot.press("enter")  # the focused button: A is better
         await wait_until(pilot, lambda: screen.battle.revealed)
@@ -177,9 +169,7 @@ async def test_a_new_battle_draws_a_new_pair_and_hides_the_names_again() -> None
             pairs.append(screen.battle.pairing.pair)
             await ask(pilot, f"Question {round_}")
             await wait_vote_open(pilot)
-            screen.set_focus(None)
-            await pilot.press("4")
-            await wait_until(pilot, lambda: screen.battle.revealed)
+            await vote(pilot, "4")
             await pilot.press("ctrl+n")
             await wait_arena_ready(pilot)
             await wait_until(pilot, lambda r=round_: screen.serial == r + 2)
@@ -193,9 +183,7 @@ async def test_a_new_battle_draws_a_new_pair_and_hides_the_names_again() -> None
 async def test_leaving_a_battle_without_a_vote_asks_first_and_keeps_it_unvoted() -> None:
     app = arena_app(ZEPH, QUOK)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await wait_arena_ready(pilot)
-        await ask(pilot, "Hi")
-        await wait_vote_open(pilot)
+        screen = await answered(pilot, "Hi")
         await pilot.press("ctrl+n")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")  # no: the battle goes on
@@ -211,18 +199,14 @@ async def test_leaving_a_battle_without_a_vote_asks_first_and_keeps_it_unvoted()
 async def test_typing_while_a_vote_button_has_the_focus_asks_a_follow_up() -> None:
     app = arena_app(ZEPH, QUOK)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await wait_arena_ready(pilot)
-        await ask(pilot, "Hi")
-        await wait_vote_open(pilot)
+        screen = await answered(pilot, "Hi")
         assert app.focused is screen.vote_bar.buttons[0]  # the vote has the focus once it is open
         await pilot.press("w", "h", "y", "?")
         assert screen.prompt_box.value == "why?" and app.focused is screen.prompt_box
         await pilot.press("enter")
         await wait_vote_open(pilot)
         assert screen.battle.turns == 2
-        screen.set_focus(None)
-        await pilot.press("1")
-        await wait_until(pilot, lambda: screen.battle.revealed)
+        await vote(pilot, "1")
     (battle,) = voted_battles(app)
     assert [m["content"] for m in battle.conversation_b if m["role"] == "user"] == ["Hi", "why?"]
     assert len(battle.stats_a) == 2
@@ -245,12 +229,8 @@ async def test_the_vote_stores_both_files_sha256(tmp_path: Path) -> None:
     FileEngine.files = {name: tmp_path / f"{name}.gguf" for name in contents}
     app = arena_app(ZEPH, QUOK, opener=Opener(FileEngine))
     async with app.run_test(size=SIZE) as pilot:
-        screen = await wait_arena_ready(pilot)
-        await ask(pilot, "Hi")
-        await wait_vote_open(pilot)
-        screen.set_focus(None)
-        await pilot.press("1")
-        await wait_until(pilot, lambda: screen.battle.revealed)
+        await answered(pilot, "Hi")
+        await vote(pilot, "1")
     (battle,) = voted_battles(app)
     for ref, sha in ((battle.model_a, battle.sha256_a), (battle.model_b, battle.sha256_b)):
         name = scripted_name(ref)
@@ -275,9 +255,7 @@ async def test_leaving_the_arena_frees_its_models_and_coming_back_loads_them_aga
         await wait_until(pilot, lambda: arena(pilot).pair.slot("right").engine is not None)
         assert screen.battle.can_vote and screen.battle.turns == 1  # the battle goes on
         assert_no_names(screen_text(app), "back in the arena")
-        screen.set_focus(None)
-        await pilot.press("2")
-        await wait_until(pilot, lambda: screen.battle.revealed)
+        await vote(pilot, "2")
     refs = [ref for ref, _, _ in opener.opened]
     assert refs.count(ZEPH) == 2 and refs.count(QUOK) == 2  # the arena's pair, loaded twice
     assert "scripted:alpha?delay=0.005" in refs  # and the chat's, once visited

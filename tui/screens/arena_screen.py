@@ -33,9 +33,8 @@ from tui.messages import TurnSettled
 from tui.pair import ModelPair
 from tui.screens.arena_models import ALIASES, SIDE_OF_PANE, ArenaModels
 from tui.screens.arena_setup import ArenaSetup, ArenaSetupScreen, remember_pool, remembered_pool
-from tui.screens.chat_screen import NARROW_BELOW
-from tui.screens.help_screen import HelpScreen, key_rows
-from tui.widgets.chat_pane import DRAW_EVERY_S, ChatPane, draw_pending_panes
+from tui.screens.help_screen import HELP_BINDINGS, HelpScreen, key_rows
+from tui.widgets.chat_pane import DRAW_EVERY_S, ChatPane, TwoPanes
 from tui.widgets.prompt_input import PromptInput
 from tui.widgets.vote_bar import VOTE_KEYS, VoteBar
 
@@ -65,15 +64,13 @@ ABOUT = (
 )
 
 
-class ArenaScreen(ArenaModels, Screen[None]):
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
+class ArenaScreen(ArenaModels, TwoPanes, Screen[None]):
     BINDINGS = [
         *[Binding(key, f"vote('{vote}')", label) for vote, (key, label) in VOTE_KEYS.items()],
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+n", "new_battle", "New battle", priority=True),
         Binding("ctrl+l", "setup", "Pool", priority=True),
-        Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
+        *HELP_BINDINGS,
     ]
 
     def __init__(self) -> None:
@@ -115,7 +112,7 @@ class ArenaScreen(ArenaModels, Screen[None]):
 
     async def on_mount(self) -> None:
         self._store = ArenaStore(self.duel.arena_store_path)
-        self.set_interval(DRAW_EVERY_S, self._draw_panes)
+        self.set_interval(DRAW_EVERY_S, self.draw_panes)
         self.app.mode_change_signal.subscribe(self, self._mode_changed)
         setup = self.duel.arena_setup
         self._show_state()
@@ -124,20 +121,10 @@ class ArenaScreen(ArenaModels, Screen[None]):
         else:
             self.action_setup()
 
-    async def _draw_panes(self) -> None:
-        await draw_pending_panes(self.app, self.panes)
-
     @property
     def store(self) -> ArenaStore:
         assert self._store is not None, "the arena store opens on mount"
         return self._store
-
-    @property
-    def panes(self) -> list[ChatPane]:
-        return [self.pane(side) for side in PANES]
-
-    def pane(self, side: str) -> ChatPane:
-        return self.query_one(f"#pane-{side}", ChatPane)
 
     @property
     def prompt_box(self) -> PromptInput:

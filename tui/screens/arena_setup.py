@@ -17,16 +17,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
-from textual.worker import Worker, WorkerState
 
 from models.errors import DuelError
 from models.info import ModelInfo
 from tui.chat_state import PaneSettings
-from tui.screens.model_picker import download_question, model_ref
+from tui.screens.model_picker import ModelListing, download_question, model_ref
 
 # (field, label, Input type): what a battle's settings dialog offers; the rest keep their defaults.
 FIELDS = (
@@ -79,21 +77,16 @@ def _label(info: ModelInfo) -> Text:
     return text
 
 
-class ArenaSetupScreen(ModalScreen[ArenaSetup | None]):
+class ArenaSetupScreen(ModelListing, ModalScreen[ArenaSetup | None]):
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel"),
         Binding("ctrl+s", "start", "Start", priority=True),
     ]
 
-    @dataclass
-    class ModelsListed(Message):
-        models: list[ModelInfo]
-
     def __init__(self, setup: ArenaSetup, list_models: Callable[[], list[ModelInfo]]) -> None:
         super().__init__()
         self.setup = setup
         self._list_models = list_models
-        self.models: list[ModelInfo] | None = None
         self._typed: list[str] = []  # refs typed in, kept at the end of the list
 
     def compose(self) -> ComposeResult:
@@ -127,20 +120,12 @@ class ArenaSetupScreen(ModalScreen[ArenaSetup | None]):
     def on_mount(self) -> None:
         self._refill(also_chosen=self.setup.pool)  # the pool so far, until the model list is read
         self.query_one("#arena-pool", SelectionList).focus()
-        self.run_worker(self._list_blocking, thread=True, name="list models", exit_on_error=False)
+        self.read_models(self._list_models)
 
-    def _list_blocking(self) -> None:
-        self.post_message(self.ModelsListed(self._list_models()))
-
-    def on_arena_setup_screen_models_listed(self, message: ModelsListed) -> None:
-        self.models = message.models
+    def models_changed(self, error: str = "") -> None:
         self._refill()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            self.models = []
-            self._refill()
-            self._hint(f"Could not list models: {event.worker.error}. You can still add references.")
+        if error:
+            self._hint(f"{error} You can still add references.")
 
     def _hint(self, text: str) -> None:
         self.query_one("#arena-hint", Static).update(Text(text))
@@ -205,10 +190,8 @@ class ArenaSetupScreen(ModalScreen[ArenaSetup | None]):
             return
         self.dismiss(ArenaSetup(pool, settings))
 
-    @on(Button.Pressed, "#arena-start")
-    def _start_pressed(self) -> None:
-        self.action_start()
-
-    @on(Button.Pressed, "#arena-cancel")
-    def _cancel_pressed(self) -> None:
-        self.dismiss(None)
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "arena-start":
+            self.action_start()
+        else:
+            self.dismiss(None)

@@ -22,6 +22,10 @@ ABOUT = (
 )
 
 
+# The keys that open a screen's help (F1 everywhere; "?" too, shown once in the footer).
+HELP_BINDINGS = [Binding("f1", "help", "Help"), Binding("question_mark", "help", "Help", show=False)]
+
+
 def key_rows(screen: Screen, descriptions: Mapping[str, str]) -> list[tuple[str, str]]:
     """One row per action of `screen`'s and the app's bindings (keys doing the same thing share a row),
     described in the help's words where `descriptions` has them, else by the footer's label."""

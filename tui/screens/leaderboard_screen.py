@@ -8,6 +8,7 @@ view, so a vote just cast in the arena is counted.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from benchmarks.arena.leaderboard import Leaderboard
 from benchmarks.arena.store import HUMAN
-from tui.screens.help_screen import HelpScreen, key_rows
+from tui.screens.help_screen import HELP_BINDINGS, HelpScreen, key_rows
 from tui.widgets.leaderboard_view import RatingChart, StandingsTable, WinRateTable
 
 if TYPE_CHECKING:
@@ -45,12 +46,12 @@ class BoardBuilt(Message):
 
     voter: str
     board: Leaderboard | None
-    voters: list[str]
+    voters: tuple[str, ...]
     note: str = ""
     fingerprint: object = None  # the votes it was built from
 
 
-def voter_options(voters: list[str]) -> list[tuple[str, str]]:
+def voter_options(voters: Iterable[str]) -> list[tuple[str, str]]:
     judges = sorted(v for v in voters if v != HUMAN)
     return [("human votes", HUMAN), ("all votes", "all"), *[(f"{j} votes", j) for j in judges]]
 
@@ -59,17 +60,15 @@ class LeaderboardScreen(Screen[None]):
     BINDINGS = [
         Binding("r", "refresh", "Refresh"),
         Binding("v", "next_voter", "Voter"),
-        Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
+        *HELP_BINDINGS,
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.voter = HUMAN
-        self.board: Leaderboard | None = None
-        self.voters: list[str] = []
-        self._shown_before = False
-        self._built_for: object = None  # the votes behind the board on screen (see build)
+    # What is on screen (set on the UI thread; the worker only reads `voter` and `_built_for`).
+    voter: str = HUMAN
+    board: Leaderboard | None = None
+    voters: tuple[str, ...] = ()
+    _shown_before = False
+    _built_for: object = None  # the votes behind the board on screen (see build)
 
     @property
     def duel(self) -> DuelApp:
@@ -126,7 +125,7 @@ class LeaderboardScreen(Screen[None]):
             except DuelError as exc:
                 board, note = None, f"Cannot rate these votes: {exc}"
         if not worker.is_cancelled:  # a newer build was asked for: only its result is shown
-            self.post_message(BoardBuilt(voter, board, sorted(counts), note, fingerprint))
+            self.post_message(BoardBuilt(voter, board, tuple(sorted(counts)), note, fingerprint))
 
     def on_board_built(self, message: BoardBuilt) -> None:
         if message.voter != self.voter:

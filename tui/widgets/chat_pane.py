@@ -14,19 +14,19 @@ until `reveal()`.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.screen import Screen
 from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from engines.base import EngineError, GenerationParams, LoadOptions, Stats
 from models.info import ModelInfo
-from tui.chat_state import PaneSettings, PaneTurn, Side, fit_to_context, history_pairs
+from tui.chat_state import PANES, PaneSettings, PaneTurn, Side, fit_to_context, history_pairs
 from tui.engine_slot import CancelledWhileWaiting
 from tui.messages import (
     AnswerDone,
@@ -66,13 +66,30 @@ class GenerationJob:
 PLACEHOLDER = "Ask something below: both models answer side by side."
 
 
-async def draw_pending_panes(app: App, panes: Sequence[ChatPane]) -> None:
-    """Draw what arrived for every pane in one screen refresh (a screen calls this every DRAW_EVERY_S)."""
-    if not any(pane.has_undrawn_text for pane in panes):
-        return
-    with app.batch_update():
-        for pane in panes:
-            await pane.draw_pending()
+NARROW_BELOW = 100  # columns: narrower terminals stack the panes (the screen gets class -narrow)
+
+
+class TwoPanes:
+    """Mixed into a screen that shows both panes (the chat, the arena): side by side, or stacked when
+    the terminal is narrow; finding them by side; drawing what streamed into them in one refresh
+    (call `draw_panes` every DRAW_EVERY_S)."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
+
+    def pane(self: Screen, side: str) -> ChatPane:
+        return self.query_one(f"#pane-{side}", ChatPane)
+
+    @property
+    def panes(self) -> list[ChatPane]:
+        return [self.pane(side) for side in PANES]
+
+    async def draw_panes(self: Screen) -> None:
+        panes: list[ChatPane] = self.panes
+        if not any(pane.has_undrawn_text for pane in panes):
+            return
+        with self.app.batch_update():  # one screen refresh for both panes
+            for pane in panes:
+                await pane.draw_pending()
 
 
 class ChatPane(Vertical):
