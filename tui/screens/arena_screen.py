@@ -343,7 +343,8 @@ class ArenaScreen(ArenaModels, TwoPanes, Screen[None]):
             self.app.push_screen(
                 ConfirmScreen(
                     "Leave this battle without a vote?",
-                    "It is kept without a vote (the leaderboard only counts votes); the names stay hidden.",
+                    "It is kept without a vote (the leaderboard only counts votes); the names stay "
+                    "hidden, except that of a model that could not be loaded (named with the reason).",
                     yes_label="New battle",
                 ),
                 self._new_battle_confirmed,

@@ -161,7 +161,8 @@ class LeaderboardScreen(Screen[None]):
             summary.update("")
             return
         excluded = f" · {board.no_verdict} unreadable judge verdicts left out" if board.no_verdict else ""
-        summary.update(Text(f"{board.n_votes} votes · {len(board.models)} models{excluded}"))
+        votes = f"{board.n_votes} vote{'s' if board.n_votes != 1 else ''}"
+        summary.update(Text(f"{votes} · {len(board.models)} models{excluded}"))
         self.query_one(StandingsTable).show(board)
         self.query_one(RatingChart).show(board)
         self.query_one(WinRateTable).show(board)
