@@ -261,7 +261,7 @@ class ArenaScreen(ArenaModels, TwoPanes, Screen[None]):
         turn, battle = message.turn, self.battle
         if battle is None or turn.conversation_id != self.serial or battle.revealed:
             return  # an answer of a battle already left (stopped when the new one began)
-        side = SIDE_OF_PANE["right" if message.pane == "right" else "left"]
+        side = "b" if message.pane == "right" else "a"  # Model B answers on the right
         try:
             battle.end_answer(side, turn.answer, turn.stats, turn.finish_reason)
         except DuelError as exc:
