@@ -47,12 +47,21 @@ class EngineSettings(BaseModel):
     weights: WeightsChoice = "auto"
 
 
+class ArenaSettings(BaseModel):
+    """What the arena remembers between runs: the last pool it battled with."""
+
+    model_config = ConfigDict(extra="allow")
+
+    pool: list[str] = Field(default_factory=list)
+
+
 class DuelConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     models: dict[str, RegisteredModel] = Field(default_factory=dict)
     chat: ChatSettings = Field(default_factory=ChatSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    arena: ArenaSettings = Field(default_factory=ArenaSettings)
 
 
 def load_config(path: Path | None = None) -> DuelConfig:

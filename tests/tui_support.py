@@ -3,12 +3,15 @@ opened, and a way to wait for the app without sleeping a fixed time."""
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+from rich.console import Console
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -225,3 +228,14 @@ def notice_text(pane: ChatPane, index: int = -1) -> str:
     """The notice under an answer (context trimmed, error), as shown."""
     view = pane.query(TurnView)[index]
     return str(view.query_one(".notice", Static).render())
+
+
+def screen_text(app: App) -> str:
+    """Everything on the screen as plain text (the modal on top and what shows around it, toasts
+    included), rendered the way `App.export_screenshot` renders it."""
+    width, height = app.size
+    console = Console(
+        width=width, height=height, file=io.StringIO(), force_terminal=True, record=True, legacy_windows=False
+    )
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()

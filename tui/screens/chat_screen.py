@@ -21,17 +21,16 @@ from models.errors import DuelError
 from tui.chat_state import PANES, PaneSettings
 from tui.export import PaneExport, build_document, write_exports
 from tui.messages import PaneModelChanged, TurnSettled
-from tui.screens.help_screen import HelpScreen
+from tui.screens.help_screen import HELP_BINDINGS, HelpScreen, key_rows
 from tui.screens.history_screen import HistoryScreen
 from tui.screens.model_picker import ModelPickerScreen
 from tui.screens.settings_screen import SettingsResult, SettingsScreen
-from tui.widgets.chat_pane import DRAW_EVERY_S, ChatPane
+from tui.widgets.chat_pane import DRAW_EVERY_S, ChatPane, TwoPanes
 from tui.widgets.prompt_input import PromptInput
 
 if TYPE_CHECKING:
     from tui.app import DuelApp
 
-NARROW_BELOW = 100  # columns: narrower terminals stack the panes
 
 # What each key does, in the words of the help screen (the footer uses the short descriptions).
 HELP_DESCRIPTIONS = {
@@ -48,8 +47,7 @@ HELP_DESCRIPTIONS = {
 }
 
 
-class ChatScreen(Screen[None]):
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
+class ChatScreen(TwoPanes, Screen[None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+n", "new_conversation", "New", priority=True),
@@ -58,8 +56,7 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+e", "export", "Export", priority=True),
         Binding("ctrl+r", "regenerate", "Regenerate", priority=True),
         Binding("ctrl+o", "history", "History", priority=True),
-        Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
+        *HELP_BINDINGS,
     ]
 
     def __init__(self, *, shared_system_prompt: bool = True, reopen_last: bool = True) -> None:
@@ -95,21 +92,7 @@ class ChatScreen(Screen[None]):
         self._mark_active("left")
         self.prompt_box.focus()
         # Both panes' new text is drawn in one refresh, at a bounded rate (see chat_pane.DRAW_EVERY_S).
-        self.set_interval(DRAW_EVERY_S, self._draw_panes)
-
-    async def _draw_panes(self) -> None:
-        if not any(pane.has_undrawn_text for pane in self.panes):
-            return
-        with self.app.batch_update():  # one screen refresh for both panes
-            for pane in self.panes:
-                await pane.draw_pending()
-
-    @property
-    def panes(self) -> list[ChatPane]:
-        return [self.pane(name) for name in PANES]
-
-    def pane(self, name: str) -> ChatPane:
-        return self.query_one(f"#pane-{name}", ChatPane)
+        self.set_interval(DRAW_EVERY_S, self.draw_panes)
 
     @property
     def prompt_box(self) -> PromptInput:
@@ -334,15 +317,7 @@ class ChatScreen(Screen[None]):
 
     def help_rows(self) -> list[tuple[str, str]]:
         """Every key of the chat screen and of the app (keys doing the same thing share a row)."""
-        by_action: dict[str, list[Binding]] = {}
-        app_bindings = [b for b in self.app.BINDINGS if isinstance(b, Binding) and b.description]
-        for binding in [*self.BINDINGS, *app_bindings]:
-            assert isinstance(binding, Binding)
-            by_action.setdefault(binding.action, []).append(binding)
-        rows = [("enter", "Send the prompt to both panes")]
-        for action, bindings in by_action.items():
-            keys = " / ".join(self.app.get_key_display(b) for b in bindings)
-            rows.append((keys, HELP_DESCRIPTIONS.get(action, bindings[0].description)))
+        rows = [("enter", "Send the prompt to both panes"), *key_rows(self, HELP_DESCRIPTIONS)]
         rows += [
             ("tab / shift+tab", "Move the focus between the prompt and the panes"),
             (self.app.COMMAND_PALETTE_BINDING, "Command palette: every action by name"),
