@@ -10,6 +10,9 @@
 - `file_hashes`: sha256 of model files by (path, size, mtime), so big files are hashed once.
 - `suite_manifests`: the manifest (task, metric, labels) of every suite version with stored results, so
   a scorecard reports the metric the suite was run for, even after the suite is deleted.
+- `results.sent`, `prompts` and `prompt_parts` (schema 3): exactly what was sent for each item, each
+  prompt and each part of its texts stored once (benchmarks/sent_store.py). Results stored before
+  have none (NULL).
 
 Migrations run through models.sqlite_schema: each one and its version bump in one transaction.
 """
@@ -27,6 +30,7 @@ from typing import Any
 
 from benchmarks.errors import RunNotFoundError
 from benchmarks.results import ItemResult, ItemScore, ResultRecord
+from benchmarks.sent_store import load_sent, store_sent
 from benchmarks.suites import SuiteManifest
 from models import sqlite_schema
 from models.errors import DuelError
@@ -153,6 +157,12 @@ MIGRATIONS: tuple[sqlite_schema.Migration, ...] = (
     """,
     # 2: suite manifests (the metric a suite reports comes from its manifest, never from stored keys)
     _record_stored_suites,
+    # 3: what was sent for each item (re-scorable results), texts stored once per part
+    """
+    ALTER TABLE results ADD COLUMN sent TEXT;
+    CREATE TABLE prompt_parts (hash TEXT PRIMARY KEY, text TEXT NOT NULL);
+    CREATE TABLE prompts (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -380,7 +390,8 @@ class ResultsStore:
         result = record.result
         columns = (
             "cache_key, model_key, suite, suite_version, item_id, method, prompt_hash, settings, target, "
-            "output, score, failed, error, latency_s, prompt_tokens, completion_tokens, created_at, run_id"
+            "output, score, failed, error, latency_s, prompt_tokens, completion_tokens, created_at, run_id, "
+            "sent"
         )
         with self.conn:
             known = self.conn.execute(
@@ -389,8 +400,9 @@ class ResultsStore:
             ).fetchone()
             if known is None:
                 raise ValueError(f"record suite {result.suite} {record.suite_version} before its results")
+            sent = store_sent(self.conn, result.sent)
             self.conn.execute(
-                f"INSERT OR REPLACE INTO results ({columns}) VALUES ({', '.join('?' * 18)})",
+                f"INSERT OR REPLACE INTO results ({columns}) VALUES ({', '.join('?' * 19)})",
                 (
                     result.cache_key,
                     record.model_key,
@@ -410,6 +422,7 @@ class ResultsStore:
                     result.completion_tokens,
                     now_iso(),
                     run_id,
+                    sent,
                 ),
             )
             self.conn.execute(
@@ -444,9 +457,16 @@ class ResultsStore:
             if value is not None:
                 sql += f" AND ri.{column} = ?"
                 args.append(value)
+        rows = self.conn.execute(sql + " ORDER BY ri.suite, ri.model_ref, ri.rowid", args).fetchall()
+        return self._item_results(rows)
+
+    def _item_results(self, rows: Sequence[sqlite3.Row]) -> list[ItemResult]:
+        """Results rows (joined with run_items' model_ref and cached, and the suite's manifest) as
+        typed results, each score read with its suite's metric and its prompt put back together."""
         metrics: dict[str, str] = {}  # manifest JSON -> its metric
+        sent = load_sent(self.conn, [row["sent"] for row in rows])
         out = []
-        for row in self.conn.execute(sql + " ORDER BY ri.suite, ri.model_ref, ri.rowid", args):
+        for row, prompt in zip(rows, sent, strict=True):
             manifest = row["manifest"]
             if manifest not in metrics:
                 metrics[manifest] = str(json.loads(manifest)["metric"])
@@ -466,6 +486,7 @@ class ResultsStore:
                     completion_tokens=row["completion_tokens"],
                     cache_key=row["cache_key"],
                     cached=bool(row["cached"]),
+                    sent=prompt,
                 )
             )
         return out
