@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from benchmarks.results import METRIC_CHOICES
 from tui.commands.cli_table import Column, width_rule
 
 if TYPE_CHECKING:
@@ -31,10 +32,19 @@ SCORECARD_EXAMPLES = """examples:
                                                  "items": [...]} on stdout: every field in full
   duel scorecard last --format md -o card.md
   duel scorecard 3 --format html -o card.html    one self-contained page
-  duel scorecard 3 --format json -o card.json    includes every per-item result (re-score it yourself)
+  duel scorecard 3 --format json -o card.json    every per-item result with the exact text sent, the
+                                                 options and log-probabilities (re-score it yourself)
+  duel scorecard 3 -o items.items.csv            one row per item and model (also --format items-csv)
   duel scorecard 3 -o card.csv                   format taken from the file suffix
+  duel scorecard 3 --metric accuracy             lead with accuracy even where classes are imbalanced
+
+The headline metric is the suite's, except that a classification suite whose largest class has
+more than 1.5x the items of its smallest leads with macro-F1 (--metric auto, the default).
+Classification and multiple-choice rows say whether each model beats always answering the most
+frequent answer (one-sided exact binomial test, alpha 0.05).
 """
 SUFFIX_FORMATS = {
+    ".items.csv": "items-csv",
     ".md": "md",
     ".markdown": "md",
     ".csv": "csv",
@@ -42,6 +52,17 @@ SUFFIX_FORMATS = {
     ".html": "html",
     ".htm": "html",
 }
+
+
+def add_metric_option(parser: argparse.ArgumentParser) -> None:
+    """`--metric`, shared by `duel scorecard` and `duel bench` (its closing scorecard)."""
+    parser.add_argument(
+        "--metric",
+        choices=METRIC_CHOICES,
+        default=METRIC_CHOICES[0],
+        help="headline metric where a suite has it (default auto: the suite's own, macro-F1 for an "
+        "imbalanced classification suite); head-to-head tests follow it",
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,9 +77,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     card.add_argument("run", metavar="RUN_ID|last", help="run id from `duel runs`, or 'last'")
     card.add_argument(
         "--format",
-        choices=("table", "md", "csv", "json", "html"),
-        help="output format (default: table on a terminal, md when piped or with -o FILE.md)",
+        choices=("table", "md", "csv", "json", "html", "items-csv"),
+        help="output format (default: table on a terminal, md when piped or with -o FILE.md); items-csv: "
+        "one row per item and model",
     )
+    add_metric_option(card)
     card.add_argument(
         "--json", action="store_true", help="the same as --format json: the whole scorecard as JSON on stdout"
     )
@@ -79,15 +102,18 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
             raise DuelError(f"--json and --format {fmt} contradict each other")
         fmt = "json"
     if fmt is None and args.output is not None:
-        fmt = SUFFIX_FORMATS.get(args.output.suffix.lower())
+        name = args.output.name.lower()
+        fmt = next((f for suffix, f in SUFFIX_FORMATS.items() if name.endswith(suffix)), None)
         if fmt is None:
             raise DuelError(
-                f"cannot tell the format from '{args.output.name}': pass --format md|csv|json|html"
+                f"cannot tell the format from '{args.output.name}': pass --format md|csv|json|html|items-csv"
             )
     if fmt == "table" and args.output is not None:
         raise DuelError("--format table is for the terminal: write a file as md, csv, json or html")
     fmt = fmt or ("table" if sys.stdout.isatty() else "md")
-    card = build_scorecard(args.run)
+    card = build_scorecard(args.run, metric=args.metric)
+    if card.unused_metric:
+        raise DuelError(card.unused_metric)
     if fmt == "table":
         _print_tables(card)
         return 0
