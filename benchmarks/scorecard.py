@@ -33,7 +33,7 @@ from benchmarks.results import (
     PROPORTION_METRICS,
     ItemResult,
 )
-from benchmarks.scoring import LabelCodes, Metric, compute_metrics
+from benchmarks.scoring import LabelCodes, Metric, SuiteMetrics, compute_metrics
 from benchmarks.store import ResultsStore, RunRow
 from benchmarks.suites import SuiteManifest
 from models.errors import DuelError
@@ -118,18 +118,7 @@ class HeadToHead:
     @property
     def settle_text(self) -> str | None:
         """What would settle a difference that is not significant, in a sentence (None otherwise)."""
-        if self.significant:
-            return None
-        if self.items_to_settle is None:
-            return "the same score on these items: more items of this kind would not be expected to part them"
-        more = self.items_to_settle - self.n
-        power = f"{stats.POWER:.0%} power"
-        if more > 0:
-            return f"about {more} more items ({self.items_to_settle} in all) would settle it at {power}"
-        return (
-            f"{self.items_to_settle} items would give {power} at this difference, yet {self.n} did not "
-            "settle it: the difference may be noise"
-        )
+        return None if self.significant else stats.settle_sentence(self.n, self.items_to_settle)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -272,20 +261,23 @@ def unique_items(results: list[ItemResult]) -> list[ItemResult]:
     return list({r.item_id: r for r in reversed(results)}.values())[::-1]
 
 
-def suite_labels(manifest: SuiteManifest, results: list[ItemResult]) -> tuple[str, ...]:
-    """The suite's label set; a suite without one (multiple choice) is read with the answers that occur."""
-    return manifest.labels or tuple(sorted({r.target for r in results}))
-
-
-def suite_line(
-    manifest: SuiteManifest, results: list[ItemResult], available: list[str], metric_choice: str
-) -> SuiteLine:
-    """A suite's baselines and headline metric, from every item any model answered (`results`) and
-    the metrics computed for them (`available`)."""
-    labels = suite_labels(manifest, results)
-    base = baselines(manifest.task, labels, unique_items(results))
+def score_suite(
+    manifest: SuiteManifest, by_model: dict[str, list[ItemResult]], metric_choice: str, seed: int
+) -> tuple[SuiteLine, dict[str, SuiteMetrics]]:
+    """One suite's metrics per model (in `by_model`'s order), and its labels, baselines and headline
+    metric from every item any model answered."""
+    everyone = [r for rs in by_model.values() for r in rs]
+    # A suite without a label set (multiple choice) is read with the answers that occur.
+    labels = manifest.labels or tuple(sorted({r.target for r in everyone}))
+    per_model = {
+        model: compute_metrics(manifest.task, manifest.metric, labels, res, seed)
+        for model, res in by_model.items()
+        if res
+    }
+    available = list(dict.fromkeys(m.name for sm in per_model.values() for m in sm.metrics))
+    base = baselines(manifest.task, labels, unique_items(everyone))
     headline, reason = headline_metric(manifest.task, manifest.metric, base, available, metric_choice)
-    return SuiteLine(manifest.name, manifest, labels, headline, reason, base)
+    return SuiteLine(manifest.name, manifest, labels, headline, reason, base), per_model
 
 
 def build_scorecard(
@@ -348,15 +340,10 @@ def _build(run: RunRow, store: ResultsStore, seed: int, metric_choice: str) -> S
     for suite in suite_order:
         by_model = grouped[suite]
         manifest = manifests[suite]
-        everyone = [r for rs in by_model.values() for r in rs]
-        labels = suite_labels(manifest, everyone)
-        per_model = {
-            model_ref: compute_metrics(manifest.task, manifest.metric, labels, by_model[model_ref], seed)
-            for model_ref in order
-            if by_model.get(model_ref)
-        }
-        available = list(dict.fromkeys(m.name for sm in per_model.values() for m in sm.metrics))
-        line = lines[suite] = suite_line(manifest, everyone, available, metric_choice)
+        ordered = {m: by_model[m] for m in order if by_model.get(m)}
+        line, per_model = score_suite(manifest, ordered, metric_choice, seed)
+        lines[suite] = line
+        labels = line.labels
         for model_ref, metrics in per_model.items():
             res = by_model[model_ref]
             main = metrics.get(line.headline)

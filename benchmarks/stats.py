@@ -212,6 +212,17 @@ def items_to_settle(test: PairedTest, alpha: float = ALPHA, power: float = POWER
     return math.ceil(test.n * ((z_alpha + z_power) * test.difference_se / abs(delta)) ** 2)
 
 
+def settle_sentence(n: int, needed: int | None) -> str:
+    """What would settle a difference that `n` items left open, given `items_to_settle`'s answer."""
+    if needed is None:
+        return "the same score on these items: more items of this kind would not be expected to part them"
+    more = needed - n
+    power = f"{POWER:.0%} power"
+    if more > 0:
+        return f"about {more} more items ({needed} in all) would settle it at {power}"
+    return f"{needed} items would give {power} at this difference, yet {n} did not settle it: it may be noise"
+
+
 def verdict(test: PairedTest, name_a: str, name_b: str) -> str:
     """One line: the winner with its p-value, or that the data show no significant difference."""
     if not test.significant or test.value_a == test.value_b:

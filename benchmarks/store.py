@@ -36,7 +36,7 @@ from models import sqlite_schema
 from models.errors import DuelError
 from models.paths import ensure, results_db_file
 
-__all__ = ["SCHEMA_VERSION", "ItemResult", "ResultRecord", "ResultsStore", "RunRow"]
+__all__ = ["SCHEMA_VERSION", "ItemResult", "ResultRecord", "ResultsStore", "RunRow", "StoredResult"]
 
 
 def _inferred_manifest(conn: sqlite3.Connection, name: str, version: str) -> SuiteManifest:
@@ -190,6 +190,18 @@ class RunRow:
         if self.status == "running" and self.pid and _pid_alive(self.pid) and self.pid != os.getpid():
             return "running"
         return "partial"
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    """A result as one run holds it, with the rest of its cache key (for combining runs)."""
+
+    run_id: int
+    model_key: str
+    suite_version: str
+    settings: dict[str, Any]
+    manifest: SuiteManifest
+    result: ItemResult
 
 
 def _pid_alive(pid: int) -> bool:
@@ -460,11 +472,52 @@ class ResultsStore:
         rows = self.conn.execute(sql + " ORDER BY ri.suite, ri.model_ref, ri.rowid", args).fetchall()
         return self._item_results(rows)
 
-    def _item_results(self, rows: Sequence[sqlite3.Row]) -> list[ItemResult]:
+    def stored_results(self, suites: Sequence[str] | None = None) -> list[StoredResult]:
+        """Every result of every run (optionally of some suites), oldest run first, without what was
+        sent (what `duel recommend` combines runs from)."""
+        sql = (
+            "SELECT ri.run_id AS run_id, ri.model_ref AS model_ref, ri.cached AS cached, r.*, "
+            "m.manifest AS manifest FROM run_items ri JOIN results r ON r.cache_key = ri.cache_key "
+            "JOIN suite_manifests m ON m.name = r.suite AND m.version = r.suite_version"
+        )
+        args: list[Any] = []
+        if suites is not None:
+            sql += f" WHERE r.suite IN ({','.join('?' * len(suites))})"
+            args += list(suites)
+        rows = self.conn.execute(sql + " ORDER BY ri.run_id, ri.rowid", args).fetchall()
+        manifests: dict[str, SuiteManifest] = {}
+        out = []
+        for row, result in zip(rows, self._item_results(rows, with_sent=False), strict=True):
+            text = row["manifest"]
+            manifest = manifests.setdefault(text, SuiteManifest.from_json(json.loads(text)))
+            out.append(
+                StoredResult(
+                    int(row["run_id"]), row["model_key"], row["suite_version"], json.loads(row["settings"]),
+                    manifest, result,
+                )
+            )
+        return out
+
+    def generation_speeds(self) -> dict[str, tuple[int, float, int]]:
+        """Per model key: generated tokens, the seconds of the items that generated them, and how many
+        answers, over every stored generation result that did not fail with an error."""
+        rows = self.conn.execute(
+            "SELECT model_key, SUM(completion_tokens), SUM(latency_s), COUNT(*) FROM results "
+            "WHERE completion_tokens > 0 AND error IS NULL GROUP BY model_key"
+        )
+        return {key: (int(tokens), float(seconds), int(n)) for key, tokens, seconds, n in rows}
+
+    def all_run_models(self) -> list[dict[str, Any]]:
+        """`run_models` of every run, each with its run id."""
+        query = "SELECT DISTINCT run_id FROM run_models ORDER BY run_id"
+        runs = [int(r[0]) for r in self.conn.execute(query)]
+        return [{**m, "run_id": run_id} for run_id in runs for m in self.run_models(run_id)]
+
+    def _item_results(self, rows: Sequence[sqlite3.Row], with_sent: bool = True) -> list[ItemResult]:
         """Results rows (joined with run_items' model_ref and cached, and the suite's manifest) as
         typed results, each score read with its suite's metric and its prompt put back together."""
         metrics: dict[str, str] = {}  # manifest JSON -> its metric
-        sent = load_sent(self.conn, [row["sent"] for row in rows])
+        sent = load_sent(self.conn, [row["sent"] if with_sent else None for row in rows])
         out = []
         for row, prompt in zip(rows, sent, strict=True):
             manifest = row["manifest"]

@@ -5,6 +5,6 @@ Modules import their heavy dependencies inside the handlers so `duel --help` sta
 
 from __future__ import annotations
 
-from tui.commands import bench_cmd, chat_cmd, models_cmd, runs_cmd, scorecard_cmd, suites_cmd
+from tui.commands import bench_cmd, chat_cmd, models_cmd, recommend_cmd, runs_cmd, scorecard_cmd, suites_cmd
 
-COMMAND_MODULES = [chat_cmd, models_cmd, suites_cmd, bench_cmd, runs_cmd, scorecard_cmd]
+COMMAND_MODULES = [chat_cmd, models_cmd, suites_cmd, bench_cmd, runs_cmd, scorecard_cmd, recommend_cmd]
