@@ -63,11 +63,11 @@ def _other_metrics(row: ScoreRow) -> str:
 
 
 def vs_majority_cell(row: ScoreRow) -> str:
-    """The short form of a row's baseline verdict for the results table."""
+    """The short form of a row's baseline verdict for the results table: does it beat always answering
+    the majority answer (one-sided exact binomial test, alpha 0.05)?"""
     if row.beats_majority is None or row.majority_p_value is None:
         return "—"
-    word = "better" if row.beats_majority else "not better"
-    return f"{word} (p = {row.majority_p_value:.3g})"
+    return f"{'yes' if row.beats_majority else 'no'} (p = {row.majority_p_value:.3g})"
 
 
 def baseline_heading(line: SuiteLine) -> str:
@@ -105,7 +105,7 @@ def results_frame(card: Scorecard) -> Any:
                 "metric": METRIC_LABELS.get(row.metric, row.metric),
                 "value": format_value(row.value),
                 "95% CI": _ci(row.ci_low, row.ci_high),
-                "vs always-majority": vs_majority_cell(row),
+                "beats majority": vs_majority_cell(row),
                 "items": row.items,
                 "failures": row.failures,
                 "latency/item (s)": format_value(row.mean_latency_s),

@@ -10,6 +10,7 @@ from tui.commands.cli_table import Column, print_table, width_rule
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
     from benchmarks.recommend import TaskRecommendation
 
@@ -146,32 +147,41 @@ def _cells(rec: TaskRecommendation, priced: bool) -> list[list[Any]]:
     return rows
 
 
-def print_recommendation(console: Console, rec: TaskRecommendation, priced: bool = False) -> None:
-    """One task's table (through cli_table), its verdict and its notes."""
-    from rich.padding import Padding
-    from rich.text import Text
-
+def recommendation_table(
+    rec: TaskRecommendation, priced: bool = False
+) -> tuple[list[Column], list[list[Any]], str]:
+    """(columns, rows, title) of one task's table, for the CLI and the scorecard screen alike."""
     from benchmarks.export import METRIC_LABELS
 
     metric = METRIC_LABELS.get(rec.metric or "", rec.metric or "no quality score")
-    where = f" on {rec.suite} ({rec.settings.get('method')}, {rec.items} items, runs " if rec.suite else ""
+    where = ""
     if rec.suite:
-        where += ", ".join(map(str, rec.runs)) + ")"
+        runs = ", ".join(map(str, rec.runs))
+        where = f" on {rec.suite} ({rec.settings.get('method')}, {rec.items} items, runs {runs})"
     columns = list(RECOMMEND_COLUMNS)
     if priced:
         columns.insert(-1, COST_COLUMN)
-    print_table(console, columns, _cells(rec, priced), title=f"{rec.task}{where} — {metric}",
-                more="duel recommend --json has every field")
+    return columns, _cells(rec, priced), f"{rec.task}{where} — {metric}"
 
-    def line(text: Text) -> None:  # indented, wrapped lines too
-        console.print(Padding(text, (0, 0, 0, 2), expand=False))
 
-    for c in rec.candidates:
-        if c.filtered:
-            line(Text(f"left out: {c.model}: {c.filtered}", style="yellow"))
-    line(Text(rec.verdict, style="bold"))
+def recommendation_lines(rec: TaskRecommendation) -> list[Text]:
+    """What follows the table: who was left out and why, the verdict, the headline's reason, notes."""
+    from rich.text import Text
+
+    lines = [Text(f"left out: {c.model}: {c.filtered}", style="yellow") for c in rec.candidates if c.filtered]
+    lines.append(Text(rec.verdict, style="bold"))
     if rec.metric_reason.startswith("classes imbalanced"):
-        line(Text(f"headline: {rec.metric_reason}", style="dim"))
-    for note in rec.notes:
-        line(Text(note, style="dim"))
+        lines.append(Text(f"headline: {rec.metric_reason}", style="dim"))
+    lines += [Text(note, style="dim") for note in rec.notes]
+    return lines
+
+
+def print_recommendation(console: Console, rec: TaskRecommendation, priced: bool = False) -> None:
+    """One task's table (through cli_table), then its lines, indented."""
+    from rich.padding import Padding
+
+    columns, rows, title = recommendation_table(rec, priced)
+    print_table(console, columns, rows, title=title, more="duel recommend --json has every field")
+    for line in recommendation_lines(rec):
+        console.print(Padding(line, (0, 0, 0, 2), expand=False))
     console.print()
