@@ -35,6 +35,23 @@ def rows() -> list[tuple[str, str]]:
     return out
 
 
+def plain_macro_f1(
+    targets: Sequence[str], preds: Sequence[str | None], labels: Sequence[str],
+    present: Sequence[str] | None = None,
+) -> float:
+    """Macro-F1 written out by hand, for tests to check duel's against: the mean F1 over `present`
+    (default: the labels that occur as a target or a prediction)."""
+    if present is None:
+        present = [lab for lab in labels if lab in targets or lab in preds]
+    f1s = []
+    for lab in present:
+        tp = sum(t == lab and p == lab for t, p in zip(targets, preds, strict=True))
+        fp = sum(t != lab and p == lab for t, p in zip(targets, preds, strict=True))
+        fn = sum(t == lab and p != lab for t, p in zip(targets, preds, strict=True))
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(f1s) / len(f1s)
+
+
 def import_suite(tmp_path: Path, name: str = SUITE) -> None:
     from tui.cli import main
 

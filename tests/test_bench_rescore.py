@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from baseline_support import plain_macro_f1
 from rouge_score import rouge_scorer
 
 from benchmarks.runner import BenchRequest, run_bench
@@ -72,17 +73,6 @@ def test_the_stored_prompt_is_exactly_what_the_engine_was_given() -> None:
                 assert r.sent.params["max_tokens"] == 8 and r.sent.params["temperature"] == 0.0
 
 
-def _macro_f1(targets: list[str], preds: list[str | None], labels: list[str]) -> float:
-    present = [lab for lab in labels if lab in targets or lab in preds]
-    f1s = []
-    for lab in present:
-        tp = sum(t == lab and p == lab for t, p in zip(targets, preds, strict=True))
-        fp = sum(t != lab and p == lab for t, p in zip(targets, preds, strict=True))
-        fn = sum(t == lab and p != lab for t, p in zip(targets, preds, strict=True))
-        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return sum(f1s) / len(f1s)
-
-
 def test_metrics_recomputed_from_the_json_file_alone(tmp_path: Path) -> None:
     """Nothing but the JSON file (and rouge-score) is read: no duel code scores anything here."""
     argv = ["bench", "sentiment", "knowledge", "summarize", *SCRIPTED, "--limit", "8", "--shots", "1"]
@@ -113,7 +103,7 @@ def test_metrics_recomputed_from_the_json_file_alone(tmp_path: Path) -> None:
             assert row["accuracy"] == pytest.approx(accuracy, abs=1e-5)
             assert row["accuracy_norm"] == pytest.approx(accuracy_norm, abs=1e-5)
             if suite["task"] == "classify":
-                assert row["macro_f1"] == pytest.approx(_macro_f1(targets, preds, suite["labels"]))
+                assert row["macro_f1"] == pytest.approx(plain_macro_f1(targets, preds, suite["labels"]))
             assert row["value"] == pytest.approx(row[suite["headline_metric"]])
         else:
             rouge = [scorer.score(i["target"], i["output"].strip())["rougeL"].fmeasure for i in items]
