@@ -34,6 +34,7 @@ from engines.base import (
     Stats,
     TemplateInUse,
 )
+from engines.loading import LOAD_LOCK
 from engines.templates import ChatTemplate, template_for_model
 from engines.threads import split_threads
 from models.info import ModelInfo
@@ -50,12 +51,6 @@ _CTX_PAD = 256
 _LOG_ERROR, _LOG_CONT = 4, 5
 _log_state = threading.local()  # .errors: list[str] while this thread loads a model
 _log_callback: Any = None  # kept referenced: llama.cpp holds a pointer to it
-
-
-# With verbose=False, llama-cpp-python points the process's fds 1 and 2 at /dev/null while a model
-# loads and restores what it saw afterwards; two loads that overlap would restore /dev/null for good
-# (the TUI lost its screen that way). Loads are therefore one at a time, whoever the caller is.
-_LOAD_LOCK = threading.Lock()
 
 
 def _capture_llama_log() -> None:
@@ -108,7 +103,10 @@ class LlamaCppEngine(Engine):
         # llama-cpp-python sizes its token buffer by the requested n_ctx, llama.cpp its context by
         # the padded one; the smaller is what we can really use.
         self._n_ctx = min(self._llm.n_ctx(), len(self._llm.input_ids))
-        self._busy = threading.Lock()
+        self._busy = threading.Lock()  # held by the one request being served
+        # Guards _closed and _close_pending together with taking or giving back _busy, so a close()
+        # that finds the engine busy and a request that ends at that moment agree on who frees the model.
+        self._state = threading.Lock()
         self._closed = False
         self._close_pending = False
         self._seeds = random.Random(self._options.seed)  # seeds for requests that name none
@@ -143,7 +141,7 @@ class LlamaCppEngine(Engine):
         _capture_llama_log()
         _log_state.errors = []
         try:
-            with _LOAD_LOCK:
+            with LOAD_LOCK:  # one load at a time in the process: see engines/loading.py
                 return self._new_llama(Llama, opts)
         except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
             reason = " ".join("".join(_log_state.errors).split()) or str(exc)
@@ -212,16 +210,23 @@ class LlamaCppEngine(Engine):
             raise EngineError(f"{self._info.name}: the engine was closed")
 
     def _acquire(self) -> None:
-        self._check_open()
-        if not self._busy.acquire(blocking=False):
-            raise EngineError(
-                f"{self._info.name} is busy with another request (one engine serves one caller at a time)"
-            )
+        with self._state:
+            self._check_open()
+            if not self._busy.acquire(blocking=False):
+                raise EngineError(
+                    f"{self._info.name} is busy with another request (one engine serves one caller at a time)"
+                )
 
     def _release(self) -> None:
-        self._busy.release()
-        if self._close_pending:
+        with self._state:
+            free, self._close_pending = self._close_pending, False
+            if not free:
+                self._busy.release()
+                return
+        try:  # close() came while we were busy and left the freeing to us: free before letting go
             self._free()
+        finally:
+            self._busy.release()
 
     def _piece(self, token: int) -> bytes:
         piece = self._pieces.get(token)
@@ -329,20 +334,20 @@ class LlamaCppEngine(Engine):
         self._threads = n
 
     def close(self) -> None:
-        """Free the model now, or when the stream in progress ends (freeing under it would crash)."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._busy.acquire(blocking=False):
-            try:
-                self._free()
-            finally:
-                self._busy.release()
-        else:
-            self._close_pending = True
+        """Free the model now, or when the request in progress ends (freeing under it would crash)."""
+        with self._state:
+            if self._closed:
+                return
+            self._closed = True
+            if not self._busy.acquire(blocking=False):
+                self._close_pending = True  # the request's _release frees it
+                return
+        try:
+            self._free()
+        finally:
+            self._busy.release()
 
     def _free(self) -> None:
-        self._close_pending = False
         llm, self._llm = self._llm, None
         if llm is not None:
             llm.close()

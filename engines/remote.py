@@ -206,14 +206,14 @@ class RemoteEngine(Engine):
     # --- description -------------------------------------------------------------------------
 
     def describe(self) -> ModelInfo:
-        from models.catalog import find_family
+        from models.families import match_family
 
-        family = find_family(self._model)
+        family = match_family([self._model])
         return ModelInfo(
             name=f"{PREFIX}{self._target.base_url}#{self._model}",
             path=None,
             architecture="remote",
-            family=family.name if family else "Remote",
+            family=family.label if family else "Remote",
             display_name=self._model,
             context_length=None,
             source="remote",

@@ -3,7 +3,8 @@
 Used by tests (TUI pilots, runner tests, snapshots) and by anyone who wants to try the interface
 without weights: `-m scripted:alpha`. Its replies and scores depend only on its name and the input,
 so two runs give the same bytes. Options in the reference tune it:
-`scripted:NAME?delay=0.01&tokens=40&fail=load|stream&ctx=2048`.
+`scripted:NAME?delay=0.01&tokens=40&fail=load|stream&ctx=2048&reply=TEXT`; `reply` makes it
+answer TEXT to everything (a judge that always says "[[A]]", say).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class ScriptedEngine(Engine):
         reply_tokens: int = 24,
         fail: str | None = None,
         n_ctx: int = 4096,
+        reply: str | None = None,
     ) -> None:
         if fail == "load":
             raise EngineError(f"{name}: scripted load failure")
@@ -77,6 +79,7 @@ class ScriptedEngine(Engine):
         self.reply_tokens = reply_tokens
         self.fail = fail
         self._n_ctx = n_ctx
+        self.reply = reply
         self.closed = False
         self.threads = 1
         self.calls: list[list[Message]] = []  # every conversation it was asked to continue
@@ -93,6 +96,7 @@ class ScriptedEngine(Engine):
             reply_tokens=int(opts.get("tokens", 24)),
             fail=opts.get("fail"),
             n_ctx=int(opts.get("ctx", 4096)),
+            reply=opts.get("reply"),
         )
 
     def describe(self) -> ModelInfo:
@@ -126,6 +130,9 @@ class ScriptedEngine(Engine):
 
     def reply_for(self, messages: Sequence[Message], params: GenerationParams) -> list[str]:
         """The tokens this engine will stream for `messages` (deterministic)."""
+        if self.reply is not None:
+            words = self.reply.split(" ")
+            return [(" " if i else "") + w for i, w in enumerate(words)]
         seed = _digest(self._name, self.render_chat(messages), str(params.temperature), str(params.seed))
         words = [_WORDS[b % len(_WORDS)] for b in seed]
         words = (words * (self.reply_tokens // len(words) + 1))[: self.reply_tokens]

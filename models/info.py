@@ -8,8 +8,13 @@ from typing import Any
 
 
 def format_bytes(n: int | None) -> str:
-    """File and memory sizes as the CLI and the TUI show them (binary units); "?" when unknown."""
-    if not n:
+    """A byte count as every screen and command shows it, in binary units (KiB, MiB, GiB); "?" for None.
+
+    Binary everywhere because the figures are read against each other: the models table puts a file's
+    size beside its memory estimate and the free memory (which the OS and llama.cpp report in binary
+    units), and a download's size must be the number the models table then shows for that file.
+    """
+    if n is None:
         return "?"
     if n >= 1024**3:
         return f"{n / 1024**3:.2f} GiB"
@@ -30,7 +35,7 @@ class ModelInfo:
     parameters: int | None = None  # parameter count (from the header or counted from tensors)
     quantization: str = ""  # e.g. "Q4_K_M"
     context_length: int | None = None  # trained context
-    file_size: int = 0  # bytes on disk
+    file_size: int = 0  # bytes on disk; 0 when unknown (a remote model)
     chat_template: str | None = None  # tokenizer.chat_template text, if present
     license: str | None = None
     source: str = "path"  # "bundled", "registry", "path", "hf", "remote"

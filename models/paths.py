@@ -45,6 +45,11 @@ def results_db_file() -> Path:
     return data_dir() / "results.sqlite3"
 
 
+def arena_db_file() -> Path:
+    """SQLite file of arena battles and votes (owned by benchmarks/arena)."""
+    return data_dir() / "arena.sqlite3"
+
+
 def conversations_db_file() -> Path:
     """SQLite file of chat conversations (owned by tui/)."""
     return data_dir() / "conversations.sqlite3"

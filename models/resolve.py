@@ -65,7 +65,7 @@ def _resolve_hf(ref: str, progress: ProgressFn | None) -> ModelInfo:
     except ModuleNotFoundError as exc:
         if exc.name != "models.hub":  # hub exists but something it needs does not: a real bug
             raise
-        raise DuelError("hf: references need models/hub.py") from exc
+        raise DuelError("hf: references need the models.hub package") from exc
     return hub.resolve_hf_reference(ref, progress=progress)
 
 

@@ -81,6 +81,7 @@ def headless_pass(request: BenchRequest) -> tuple[float, int, float]:
 
 async def _tui(request: BenchRequest) -> tuple[float, int, float]:
     from tui.app import DuelApp
+    from tui.pair import ModelPair
     from tui.screens.bench_screen import BenchScreen
     from tui.widgets import bench_relay
 
@@ -94,7 +95,7 @@ async def _tui(request: BenchRequest) -> tuple[float, int, float]:
     bench_relay.BenchRelay.__call__ = observed  # type: ignore[method-assign]
     try:
         # The chat panes hold scripted engines, so the real models run only in the benchmark.
-        app = DuelApp("scripted:left", "scripted:right", threads=(1, 1), reopen_last=False)
+        app = DuelApp(ModelPair("scripted:left", "scripted:right", threads=(1, 1)), reopen_last=False)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("f3")
             bench = app.screen

@@ -102,17 +102,21 @@ async def through_tui(engines: list[Engine], threads: list[int], home: Path) -> 
     from tui.app import DuelApp
     from tui.chat_state import PaneSettings
     from tui.conversation_store import ConversationStore
+    from tui.pair import ModelPair
 
     lent = {"left": KeepOpen(engines[0]), "right": KeepOpen(engines[1])}
     settings = PaneSettings(max_tokens=MAX_TOKENS, temperature=0.0, seed=0, n_ctx=N_CTX)
-    app = DuelApp(
+    pair = ModelPair(
         "left",
         "right",
+        settings=(settings, settings),
         open_engine=lambda ref, options=None, progress=None: lent[ref],
+        threads=(threads[0], threads[1]),
+    )
+    app = DuelApp(
+        pair,
         list_models=list,
         store=ConversationStore(home / "perf-conversations.sqlite3"),
-        settings=(settings, settings),
-        threads=(threads[0], threads[1]),
         reopen_last=False,
     )
     async with app.run_test(size=(160, 45)) as pilot:

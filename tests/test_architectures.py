@@ -86,10 +86,11 @@ def test_models_info_shows_the_family(
 
 @pytest.mark.parametrize("key", KEYS)
 def test_catalog_knows_the_family(key: str) -> None:
-    from models.catalog import family_for
+    from models.families import match_family
 
     spec = SPECS[key]
-    assert family_for(spec.architecture, spec.general_name) == spec.family
+    family = match_family([spec.general_name], spec.architecture)
+    assert family is not None and family.label == spec.family and family.has_facts
 
 
 def test_split_model_from_the_hub_loads_from_its_first_part(

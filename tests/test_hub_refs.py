@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models import catalog, hub
+from models import catalog, families, hub
 from models.hub import HubFile, HubRef
 
 
@@ -134,21 +134,21 @@ def test_default_registry_name() -> None:
     ],
 )
 def test_family_for_known_models(architecture: str, name: str, family: str) -> None:
-    assert catalog.family_for(architecture, name) == family
+    match = families.match_family([name], architecture)
+    assert match is not None and match.name == family and match.has_facts
 
 
-def test_family_for_rejects_a_name_whose_family_never_has_that_architecture() -> None:
-    assert catalog.family_for("qwen2", "falcon-tiny") is None
-    assert catalog.family_for("llama", None) is None
-    assert catalog.family_for("llama", "my own model") is None
+def test_no_catalog_family_for_a_name_whose_family_never_has_that_architecture() -> None:
+    assert families.match_family(["falcon-tiny"], "qwen2") is None
+    assert families.match_family([None], "llama") is None
+    assert families.match_family(["my own model"], "llama") is None
 
 
 def test_catalog_entries_are_complete() -> None:
-    names = [f.name for f in catalog.FAMILIES]
-    assert len(names) == len(set(names))
-    for family in catalog.FAMILIES:
-        assert family.sizes and family.license and family.context >= 1024 and family.patterns
-        assert family.matches(catalog.normalise(family.name)), f"{family.name} does not match its own name"
+    catalogued = catalog.all_families()
+    assert len(catalogued) >= 25
+    for family in catalogued:
+        assert family.sizes and family.license and family.context >= 1024 and family.architectures
         for repo in family.gguf_repos:
             assert hub.parse_reference(repo).repo_id == repo
 

@@ -14,6 +14,7 @@ from models.bundled import QWEN, SMOLLM2, locate_installed
 from models.describe import describe
 from models.errors import BadModelFileError
 from models.gguf_reader import MAX_KEPT_ARRAY, ArraySummary, read_header
+from models.info import format_bytes
 from tui.cli import main
 
 TEMPLATE = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
@@ -107,7 +108,11 @@ def test_big_endian_files_read_the_same(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("arch", "names", "family"),
     [
-        ("qwen2", ["Qwen2.5 Coder 0.5B Instruct AWQ"], "Qwen2.5"),
+        ("qwen2", ["Qwen2.5 Coder 0.5B Instruct AWQ"], "Qwen2.5"),  # catalog entry Qwen2.5-Coder
+        ("qwen2", ["Qwen2.5 0.5B Instruct"], "Qwen2.5"),
+        ("qwen2", ["DeepSeek-R1-Distill-Qwen-7B"], "DeepSeek-R1-Distill"),  # not "Qwen": specific first
+        ("qwen2", ["Qwen1.5-0.5B-Chat"], "Qwen1.5"),
+        ("qwen2", ["Qwen-7B-Chat"], "Qwen"),  # a family known by name only
         ("llama", ["Smollm2 135M 8k Lc100K Mix1 Ep2", "smollm2"], "SmolLM2"),
         ("llama", ["Llama-3.2-1B-Instruct"], "Llama 3.2"),
         ("llama", ["Mixtral-8x7B-Instruct-v0.1"], "Mixtral"),
@@ -120,11 +125,24 @@ def test_family_from_names_then_architecture(arch: str, names: list[str | None],
     assert families.family_for(arch, names) == family
 
 
-def test_family_rules_can_be_extended(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(families, "FAMILY_RULES", list(families.FAMILY_RULES))
-    assert families.family_for("llama", ["Zephyr 7B beta"]) == "Llama-architecture"
-    families.add_family_rule(r"\bzephyr\b", "Zephyr")
-    assert families.family_for("llama", ["Zephyr 7B beta"]) == "Zephyr"
+def test_a_name_whose_family_never_has_that_architecture_is_not_used() -> None:
+    # A file called "falcon-tiny" that is a qwen2 model is no Falcon: the architecture decides.
+    assert families.family_for("qwen2", ["falcon-tiny"]) == "Qwen2"
+    assert families.family_for("qwen2", ["falcon-tiny"], fallback_names=["Qwen2.5-0.5B"]) == "Qwen2.5"
+    assert families.match_family(["falcon-tiny"], "qwen2") is None
+    assert families.match_family(["falcon-tiny"]).name == "Falcon"  # architecture unknown (remote)
+    coder = families.match_family(["Qwen2.5-Coder-7B-Instruct"])  # a remote model's name
+    assert (coder.name, coder.label) == ("Qwen2.5-Coder", "Qwen2.5")
+
+
+def test_the_family_list_is_well_formed() -> None:
+    table = families.table()
+    names = [f.name for f in table.families]
+    assert len(names) == len(set(names))
+    for family in table.families:
+        assert family.patterns, family.name
+        assert family.matches(families.normalise(family.name)), f"{family.name} does not match its own name"
+    assert table.by_architecture["llama"] == "Llama-architecture"
 
 
 def test_header_names_beat_the_file_name(tmp_path: Path) -> None:
@@ -254,3 +272,12 @@ def test_reader_agrees_with_the_gguf_package_on_every_value_type(tmp_path: Path)
     assert [(t.name, t.n_elements, t.nbytes) for t in header.tensors] == [
         (t.name, int(t.n_elements), int(t.n_bytes)) for t in reference.tensors
     ]
+
+
+def test_byte_sizes_are_binary_everywhere() -> None:
+    # The models table, `duel models`, the download screen and `duel models pull` all use this one.
+    assert format_bytes(None) == "?"
+    assert format_bytes(0) == "0 B"
+    assert format_bytes(500_000) == "488 KiB"
+    assert format_bytes(469 * 2**20) == "469 MiB"
+    assert format_bytes(4 * 10**9) == "3.73 GiB"

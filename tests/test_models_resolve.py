@@ -80,7 +80,7 @@ def test_the_bundled_smollm2_resolves_in_place() -> None:
 def test_hf_references_go_to_the_hub_module(monkeypatch: pytest.MonkeyPatch) -> None:
     # With models.hub unavailable, the reference fails with one clear line, not an ImportError.
     monkeypatch.setitem(sys.modules, "models.hub", None)
-    with pytest.raises(DuelError, match="hf: references need models/hub.py"):
+    with pytest.raises(DuelError, match="hf: references need the models.hub package"):
         resolve("hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF")
 
 

@@ -9,6 +9,7 @@ from tui_support import send, wait_ready, wait_settled
 from engines.factory import open_engine
 from tui.app import DuelApp
 from tui.chat_state import PaneSettings
+from tui.pair import ModelPair
 from tui.widgets.turn_view import TurnView
 
 
@@ -16,14 +17,10 @@ from tui.widgets.turn_view import TurnView
 async def test_both_bundled_models_answer_in_the_tui(bundled_models) -> None:
     qwen, smol = bundled_models["qwen2.5-coder-0.5b"], bundled_models["smollm2-135m"]
     settings = PaneSettings(max_tokens=12, temperature=0.0, seed=1, n_ctx=1024)
-    app = DuelApp(
-        str(qwen),
-        str(smol),
-        open_engine=open_engine,
-        settings=(settings, settings),
-        threads=(1, 1),
-        list_models=list,
+    pair = ModelPair(
+        str(qwen), str(smol), settings=(settings, settings), open_engine=open_engine, threads=(1, 1)
     )
+    app = DuelApp(pair, list_models=list)
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_ready(pilot)
         left, right = app.chat.panes

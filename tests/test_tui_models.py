@@ -9,16 +9,20 @@ import pytest
 from gguf_builders import write_gguf
 from rich.text import Text
 from textual.widgets import DataTable, Input, Static, TextArea
-from tui_bench_support import WIDE, freeze_cursors, sections_app, settle, wait_for
+from tui_bench_support import ALPHA, BETA, WIDE, freeze_cursors, sections_app, settle, wait_for
 from tui_support import Opener
 
 from models import memory, registry
 from models.describe import describe
+from models.info import format_bytes
+from tui.app import DuelApp
+from tui.chat_state import PaneSettings
+from tui.pair import ModelPair
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.model_details import ModelDetailsScreen
 from tui.screens.models_screen import ModelsScreen, name_from_path
 from tui.widgets.models_path_suggester import complete_path
-from tui.widgets.models_table import ModelsTable, format_bytes
+from tui.widgets.models_table import ModelsTable
 
 TEMPLATE = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}<|assistant|>"
 GiB = 1024**3
@@ -153,9 +157,13 @@ async def test_bundled_models_cannot_be_removed(plenty_of_memory: int) -> None:
     app = sections_app()
     async with app.run_test(size=WIDE) as pilot:
         screen = await open_models(pilot)
-        screen.query_one(ModelsTable).select_name("smollm2-135m")
+        table = screen.query_one(ModelsTable)
+        assert table.select_name("smollm2-135m")
         await pilot.press("x")
         assert isinstance(app.screen, ModelsScreen)  # no question: there is nothing to remove
+        said = [str(n.message) for n in app._notifications]
+        assert "smollm2-135m is bundled, not registered: there is nothing to remove." in said
+        assert "smollm2-135m" in [str(k.value) for k in table.rows]  # still listed
 
 
 async def test_details_show_every_metadata_key_and_the_chat_template(
@@ -199,6 +207,19 @@ async def test_use_as_left_or_right_model_loads_it_in_that_chat_pane(
         assert [ref for ref, _, _ in opener.opened].count("tiny") == 1
         await pilot.press("escape")  # back to the chat
         assert app.screen is app.chat
+
+
+async def test_memory_is_estimated_at_the_chat_context_size(tiny: Path, plenty_of_memory: int) -> None:
+    # The screen asks the app's pair for the chat's settings (no chat screen needed for that).
+    registry.add(tiny, "tiny")
+    pair = ModelPair(ALPHA, BETA, settings=(PaneSettings(n_ctx=8192), PaneSettings()), open_engine=Opener())
+    app = DuelApp(pair, reopen_last=False)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await open_models(pilot)
+        assert screen.query_one("#models-ctx", Input).value == "8192"
+        info = describe(tiny, name="tiny", source="registry")
+        expected = format_bytes(memory.estimate_memory_bytes(info, 8192))
+        assert cell(screen.query_one(ModelsTable), "tiny", "memory") == expected
 
 
 def test_path_completion_prefers_folders_and_gguf_files(tmp_path: Path) -> None:

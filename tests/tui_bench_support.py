@@ -17,17 +17,27 @@ from tui_support import Opener, wait_until
 from benchmarks.runner import BenchRequest, run_bench
 from models.paths import results_db_file
 from tui.app import DuelApp
+from tui.pair import ModelPair
 
 WIDE = (160, 45)
+DEFAULT: Any = object()  # sections_app's "no opener given" (None means the real factory)
 ALPHA = "scripted:alpha"
 BETA = "scripted:beta"
 
 
-def sections_app(left: str = ALPHA, right: str = BETA, **kwargs: Any) -> DuelApp:
-    kwargs.setdefault("open_engine", Opener())
-    kwargs.setdefault("threads", (1, 1))
+def sections_app(
+    left: str = ALPHA,
+    right: str = BETA,
+    *,
+    open_engine: Any = DEFAULT,
+    remember_pair: Any = None,
+    **kwargs: Any,
+) -> DuelApp:
+    """The app on a pair of scripted models (`open_engine=None`: the real engine factory)."""
+    opener = Opener() if open_engine is DEFAULT else open_engine
+    pair = ModelPair(left, right, open_engine=opener, threads=(1, 1), remember=remember_pair)
     kwargs.setdefault("reopen_last", False)
-    return DuelApp(left, right, **kwargs)
+    return DuelApp(pair, **kwargs)
 
 
 def headless_run(

@@ -10,12 +10,18 @@ from dataclasses import replace
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from engines.base import Chunk, GenerationParams, LoadOptions, Message, ShouldStop
 from engines.scripted import ScriptedEngine
 from models.info import ModelInfo
 from tui.app import DuelApp
 from tui.chat_state import PaneSettings
+from tui.pair import ModelPair
+from tui.widgets.chat_pane import ChatPane
+from tui.widgets.turn_view import TurnView
+
+WIDE = (140, 40)
 
 
 class RecordingEngine(ScriptedEngine):
@@ -145,16 +151,15 @@ def make_app(
     pairs: list[tuple[str, str]] | None = None,
     **kwargs: Any,
 ) -> DuelApp:
-    return DuelApp(
+    pair = ModelPair(
         left,
         right,
-        open_engine=opener or Opener(),
-        list_models=model_list,
         settings=settings,
-        remember_pair=(lambda a, b: pairs.append((a, b))) if pairs is not None else None,
+        open_engine=opener or Opener(),
         threads=(1, 1),
-        **kwargs,
+        remember=(lambda a, b: pairs.append((a, b))) if pairs is not None else None,
     )
+    return DuelApp(pair, list_models=model_list, **kwargs)
 
 
 async def wait_until(
@@ -198,3 +203,15 @@ async def send(pilot: Pilot, text: str) -> None:
     app.chat.prompt_box.focus()
     app.chat.prompt_box.value = text
     await pilot.press("enter")
+
+
+def stats_text(pane: ChatPane, index: int = -1) -> str:
+    """The stats line under an answer, as shown."""
+    view = pane.query(TurnView)[index]
+    return str(view.query_one(".stats", Static).render())
+
+
+def notice_text(pane: ChatPane, index: int = -1) -> str:
+    """The notice under an answer (context trimmed, error), as shown."""
+    view = pane.query(TurnView)[index]
+    return str(view.query_one(".notice", Static).render())

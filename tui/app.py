@@ -1,8 +1,9 @@
 """The duel Textual app: the chat screen plus what it needs from outside, passed in.
 
-Everything the app reaches for (how to open an engine, list models, where conversations live, how
-to remember the last pair, the thread split) is a constructor argument, so tests drive the real
-screens with the scripted engine and the `duel` command passes the real ones.
+The app holds the services every screen shares: the pair of models being compared (which ones, their
+settings, their engines and how to open one: tui/pair.py), the model list and the conversation store.
+Screens ask the app for them instead of reaching into each other; the `duel` command passes the real
+ones, and tests pass a pair whose engine opener hands out scripted engines.
 """
 
 from __future__ import annotations
@@ -14,33 +15,18 @@ from textual.binding import Binding
 from textual.driver import Driver
 from textual.screen import Screen
 
-from engines.base import Engine
 from models.info import ModelInfo
-from tui.chat_state import PaneSettings
+from tui.chat_state import Side
 from tui.conversation_store import ConversationStore
+from tui.pair import PairService
 from tui.screens.chat_screen import ChatScreen
 from tui.screens.sections import SECTION_BINDINGS, SECTION_MODES, SectionNavigation
-
-EngineOpener = Callable[..., Engine]
-
-
-def _default_open_engine(ref: str, options=None, progress=None) -> Engine:  # noqa: ANN001
-    from engines.factory import open_engine
-
-    return open_engine(ref, options, progress=progress)
 
 
 def _default_list_models() -> list[ModelInfo]:
     from models.resolve import list_models
 
     return list_models()
-
-
-def _default_threads() -> tuple[int, int]:
-    from engines.threads import split_threads
-
-    left, right = split_threads(2)
-    return left, right
 
 
 class DuelApp(SectionNavigation, App[None]):
@@ -57,27 +43,17 @@ class DuelApp(SectionNavigation, App[None]):
 
     def __init__(
         self,
-        left_ref: str,
-        right_ref: str,
+        pair: PairService,
         *,
-        open_engine: EngineOpener | None = None,
         list_models: Callable[[], list[ModelInfo]] | None = None,
         store: ConversationStore | None = None,
-        settings: tuple[PaneSettings, PaneSettings] | None = None,
-        remember_pair: Callable[[str | None, str | None], None] | None = None,
-        threads: tuple[int, int] | None = None,
         reopen_last: bool = True,
         driver_class: type[Driver] | None = None,
     ) -> None:
         super().__init__(driver_class=driver_class)
-        self.left_ref = left_ref
-        self.right_ref = right_ref
-        self.open_engine: EngineOpener = open_engine or _default_open_engine
+        self.pair = pair
         self.list_models = list_models or _default_list_models
         self._store = store
-        self.initial_settings = settings or (PaneSettings(), PaneSettings())
-        self._remember_pair = remember_pair
-        self.threads = threads if threads is not None else _default_threads()
         self.reopen_last = reopen_last
 
     @property
@@ -93,23 +69,17 @@ class DuelApp(SectionNavigation, App[None]):
         return screen
 
     def on_mount(self) -> None:
-        self.install_screen(
-            ChatScreen(
-                self.left_ref,
-                self.right_ref,
-                self.initial_settings,
-                reopen_last=self.reopen_last,
-            ),
-            name="chat",
-        )
+        self.install_screen(ChatScreen(reopen_last=self.reopen_last), name="chat")
         self.push_screen("chat")
 
-    def remember_pair(self, left_ref: str | None, right_ref: str | None) -> None:
-        if self._remember_pair is not None:
-            self._remember_pair(left_ref, right_ref)
+    async def use_model(self, side: Side, ref: str) -> None:
+        """Load `ref` in the chat pane of `side` (from any screen: the pane shows the progress)."""
+        await self.chat.pane(side).load_model(ref)
 
     def on_unmount(self) -> None:
-        # Each pane frees its own model when it unmounts (see ChatPane.on_unmount).
+        # The panes stopped their threads as they unmounted; the engines are freed in a thread, once
+        # those threads let go of them, so quitting never waits on the event loop for a model.
+        self.pair.close_in_background()
         if self._store is not None:
             self._store.close()
 

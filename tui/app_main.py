@@ -54,7 +54,8 @@ def shielded_driver_class() -> type | None:
 
 def run_app(args: argparse.Namespace) -> int:
     from tui.app import DuelApp
+    from tui.pair import ModelPair
 
     left, right = choose_pair(args)
-    DuelApp(left, right, remember_pair=remember_pair, driver_class=shielded_driver_class()).run()
+    DuelApp(ModelPair(left, right, remember=remember_pair), driver_class=shielded_driver_class()).run()
     return 0

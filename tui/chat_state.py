@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from engines.base import ContextOverflowError, GenerationParams, Message, Stats
 
-PANES = ("left", "right")
+Side = Literal["left", "right"]
+PANES: tuple[Side, Side] = ("left", "right")
 
 # Finish reasons whose answer the model may see again in later turns; a cancelled or failed
 # answer is shown but not fed back (the user usually resends the prompt they got back).

@@ -7,6 +7,7 @@ else is exit 1 with a hint to rerun with --debug, which shows the traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -20,6 +21,8 @@ EPILOG = """examples:
   duel models                            list bundled and registered models
   duel bench sentiment -m qwen2.5-coder-0.5b -m smollm2-135m --limit 40
   duel scorecard last --format md -o card.md
+  duel arena judge --judge MODEL --pool A,B,C
+  duel leaderboard                       ratings from the arena votes, with 95% intervals
 """
 
 
@@ -54,6 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("duel: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`duel arena export | head`): not an error. Point stdout at /dev/null
+        # so flushing it at exit does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:  # the one place unexpected failures are reported
         if args.debug:
             raise

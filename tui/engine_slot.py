@@ -1,7 +1,7 @@
-"""The engine a pane uses, guarded so one thread at a time touches it.
+"""The engine one side of the pair uses, guarded so one thread at a time touches it.
 
-An engine serves one caller at a time (a llama.cpp context is not re-entrant), and a pane's
-generation, model switch and shutdown all run in different threads. Each takes the slot's lock
+An engine serves one caller at a time (a llama.cpp context is not re-entrant), and a side's
+generation, model switch and final close all run in different threads. Each takes the slot's lock
 for as long as it uses the engine; waiting polls `should_stop` so a cancelled worker never hangs.
 """
 
@@ -12,27 +12,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from engines.base import Engine
+from engines.loading import POLL_S, CancelledWhileWaiting
 
-# One pane switches models at a time. The engine already serialises the llama.cpp load itself (its
-# loader redirects fds 1 and 2 process-wide); this lock queues a pane's whole switch -- closing the old
-# model, resolving, assembling or downloading the new one, loading it -- so the two panes never hold two
-# half-loaded models at once, and a switch still waiting in the queue can be cancelled.
-OPEN_LOCK = threading.Lock()
-
-
-@contextmanager
-def one_load_at_a_time(should_stop: Callable[[], bool] = lambda: False) -> Iterator[None]:
-    while not OPEN_LOCK.acquire(timeout=0.05):
-        if should_stop():
-            raise CancelledWhileWaiting
-    try:
-        yield
-    finally:
-        OPEN_LOCK.release()
-
-
-class CancelledWhileWaiting(Exception):
-    """The worker was cancelled while it waited (for the engine, or for a model file to be ready)."""
+__all__ = ["CancelledWhileWaiting", "EngineSlot"]
 
 
 class EngineSlot:
@@ -44,23 +26,10 @@ class EngineSlot:
 
     @contextmanager
     def hold(self, should_stop: Callable[[], bool] = lambda: False) -> Iterator[EngineSlot]:
-        while not self._lock.acquire(timeout=0.05):
+        while not self._lock.acquire(timeout=POLL_S):
             if should_stop():
                 raise CancelledWhileWaiting
         try:
             yield self
-        finally:
-            self._lock.release()
-
-    def close(self, timeout_s: float = 10.0) -> bool:
-        """Close the engine once no thread uses it; False if it stayed busy past `timeout_s`."""
-        if not self._lock.acquire(timeout=timeout_s):
-            return False
-        try:
-            engine, self.engine, self.ref = self.engine, None, None
-            if engine is not None:
-                with one_load_at_a_time():
-                    engine.close()
-            return True
         finally:
             self._lock.release()

@@ -11,7 +11,7 @@ from textual.message import Message
 
 from engines.base import Stats, TemplateInUse
 from models.info import ModelInfo
-from tui.chat_state import PaneTurn
+from tui.chat_state import PaneTurn, Side
 
 
 @dataclass
@@ -78,5 +78,5 @@ class TurnSettled(Message):
 class PaneModelChanged(Message):
     """A pane now runs another model; bubbles to the screen (remember the pair, save it)."""
 
-    pane: str
+    pane: Side
     ref: str

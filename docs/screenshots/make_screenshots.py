@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tui.app import DuelApp  # noqa: E402
 from tui.chat_state import PaneSettings  # noqa: E402
 from tui.conversation_store import ConversationStore  # noqa: E402
+from tui.pair import ModelPair  # noqa: E402
 from tui.screens.model_picker import ModelPickerScreen  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -26,9 +27,7 @@ async def main() -> None:
     settings = PaneSettings(max_tokens=160, temperature=0.0, seed=0, n_ctx=2048)
     with tempfile.TemporaryDirectory() as tmp:
         app = DuelApp(
-            "qwen2.5-coder-0.5b",
-            "smollm2-135m",
-            settings=(settings, settings),
+            ModelPair("qwen2.5-coder-0.5b", "smollm2-135m", settings=(settings, settings)),
             store=ConversationStore(Path(tmp) / "conversations.sqlite3"),
             reopen_last=False,
         )

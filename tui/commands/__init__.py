@@ -5,6 +5,26 @@ Modules import their heavy dependencies inside the handlers so `duel --help` sta
 
 from __future__ import annotations
 
-from tui.commands import bench_cmd, chat_cmd, models_cmd, recommend_cmd, runs_cmd, scorecard_cmd, suites_cmd
+from tui.commands import (
+    arena_cmd,
+    bench_cmd,
+    chat_cmd,
+    leaderboard_cmd,
+    models_cmd,
+    recommend_cmd,
+    runs_cmd,
+    scorecard_cmd,
+    suites_cmd,
+)
 
-COMMAND_MODULES = [chat_cmd, models_cmd, suites_cmd, bench_cmd, runs_cmd, scorecard_cmd, recommend_cmd]
+COMMAND_MODULES = [
+    chat_cmd,
+    models_cmd,
+    suites_cmd,
+    bench_cmd,
+    runs_cmd,
+    scorecard_cmd,
+    recommend_cmd,
+    arena_cmd,
+    leaderboard_cmd,
+]

@@ -7,9 +7,6 @@ finished item is already stored, so the same command again resumes where it stop
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
-from typing import Any
 
 from tui.commands.cli_table import width_rule
 from tui.commands.scorecard_cmd import SCORE_COLUMNS, add_metric_option
@@ -67,36 +64,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     bench.set_defaults(handler=cmd_bench)
 
 
-class _StopFlag:
-    """First Ctrl-C: finish the item in flight and stop. Second: abort now."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: Any = None
-
-    def __enter__(self) -> _StopFlag:
-        self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        signal.signal(signal.SIGINT, self._previous)
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        print("\nstopping after the item in flight (Ctrl-C again to abort)...", file=sys.stderr)
-
-    def __call__(self) -> bool:
-        return self.requested
-
-
 def cmd_bench(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from benchmarks.runner import BenchRequest, run_bench
-    from models.errors import DuelError
     from tui.commands.bench_view import BenchProgressView, print_scorecard
+    from tui.commands.cli_support import StopFlag, require_at_least
 
     if args.models:
         models = tuple(args.models)
@@ -104,13 +77,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from models.resolve import DEFAULT_PAIR
 
         models = tuple(DEFAULT_PAIR)
-    for name, value, low in (
+    require_at_least(
         ("--limit", args.limit, 1),
         ("--threads", args.threads, 1),
         ("--ctx", args.ctx, 256),
-    ):
-        if value is not None and value < low:
-            raise DuelError(f"{name} must be at least {low}")
+    )
     request = BenchRequest(
         suites=tuple(args.suites),
         models=models,
@@ -123,7 +94,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
     )
     console = Console(stderr=False)
-    with _StopFlag() as stop, BenchProgressView(console) as view:
+    stop_flag = StopFlag("\nstopping after the item in flight (Ctrl-C again to abort)...")
+    with stop_flag as stop, BenchProgressView(console) as view:
         outcome = run_bench(request, on_event=view.handle, should_stop=stop)
     from benchmarks.scorecard import build_scorecard
 

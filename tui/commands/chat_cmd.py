@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
     from engines.base import Engine, GenerationParams, Message, Stats
+    from tui.pair import ModelPair
 
 EXAMPLES = """examples:
   duel chat "Explain a hash map in two sentences."
@@ -102,6 +103,7 @@ class Lane:
 
 def run_chat(args: argparse.Namespace) -> int:
     from models.errors import DuelError
+    from tui.pair import ModelPair
 
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     if not prompt.strip():
@@ -113,13 +115,13 @@ def run_chat(args: argparse.Namespace) -> int:
     messages.append({"role": "user", "content": prompt})
     params = _params(args)
 
-    lanes = _load(refs, args)
+    pair = ModelPair(*refs, total_threads=args.threads)  # the TUI's pair object, on one or two models
+    lanes = _load(pair, args)
     try:
         interrupted = _generate(lanes, messages, params, live=not args.json and sys.stdout.isatty(),
                                 total_threads=args.threads)
     finally:
-        for lane in lanes:
-            lane.engine.close()
+        pair.close()
     for lane in lanes:  # a failure in one lane is reported after the other lane's output is shown
         if lane.error is None and lane.stats is None:
             lane.error = RuntimeError(f"{lane.ref}: the stream ended without stats")
@@ -148,19 +150,17 @@ def _params(args: argparse.Namespace) -> GenerationParams:
                             seed=args.seed)
 
 
-def _load(refs: list[str], args: argparse.Namespace) -> list[Lane]:
-    """Open every engine, each with its share of the threads; on failure close what was opened."""
+def _load(pair: ModelPair, args: argparse.Namespace) -> list[Lane]:
+    """Open every engine of the pair, each with its share of the threads; on failure close them all."""
     from engines.base import LoadOptions
-    from engines.factory import open_engine
-    from engines.threads import split_threads
     from models.progress import no_progress
 
-    shares = split_threads(len(refs), args.threads)
     lanes: list[Lane] = []
     status = _stderr_console()
     try:
-        for ref, threads in zip(refs, shares, strict=True):
-            options = LoadOptions(n_ctx=args.ctx, n_threads=threads, n_gpu_layers=args.gpu_layers,
+        for side in pair.sides:
+            ref = pair.ref(side)
+            options = LoadOptions(n_ctx=args.ctx, n_threads=pair.threads(side), n_gpu_layers=args.gpu_layers,
                                   seed=args.seed if args.seed is not None else 0, force=args.force)
             if status.is_terminal:
                 with status.status(f"loading {ref}…") as spinner:
@@ -169,17 +169,17 @@ def _load(refs: list[str], args: argparse.Namespace) -> list[Lane]:
                         # the first use of the bundled Qwen assembles it (469 MiB): show how far
                         spinner.update(f"loading {_ref}: {label} {done / max(total, 1):.0%}")
 
-                    engine = open_engine(ref, options, progress=progress)
+                    engine = pair.switch(side, ref, options, progress=progress)
             else:
-                engine = open_engine(ref, options, progress=no_progress)
+                engine = pair.switch(side, ref, options, progress=no_progress)
+            assert engine is not None  # nothing stops a switch here but an exception
             lanes.append(Lane(ref, engine, threads_at_start=getattr(engine, "threads", None)))
             template = engine.template
             if template.source.startswith("builtin:") and engine.describe().path and not args.json:
                 status.print(f"note: {ref} renders prompts with the {template.source} chat template "
                              "(its GGUF file has none)", highlight=False)
     except BaseException:
-        for lane in lanes:
-            lane.engine.close()
+        pair.close()
         raise
     return lanes
 

@@ -142,13 +142,13 @@ def _family_json(family: Family) -> dict:
 
 
 def _size_range(hit: SearchHit) -> str:
-    from models.hub import human_size
+    from models.info import format_bytes
 
     sizes = [m.size for m in hit.models if m.size is not None]
     if not sizes:
         return "?" if hit.models else "-"
     low, high = min(sizes), max(sizes)
-    return human_size(low) if low == high else f"{human_size(low)} - {human_size(high)}"
+    return format_bytes(low) if low == high else f"{format_bytes(low)} - {format_bytes(high)}"
 
 
 def _print_search(
@@ -192,6 +192,7 @@ def _print_search(
 
 def cmd_pull(args: argparse.Namespace) -> int:
     from models import hub
+    from models.info import format_bytes
     from models.progress import console_progress
 
     ref = hub.parse_reference(args.ref, args.quant)
@@ -205,7 +206,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
         result = hub.pull(ref, progress=progress)
     parts = f" ({len(result.files)} parts)" if len(result.files) > 1 else ""
     if result.downloaded_bytes:
-        print(f"downloaded {result.ref}{parts}: {hub.human_size(result.downloaded_bytes)} -> {result.path}")
+        print(f"downloaded {result.ref}{parts}: {format_bytes(result.downloaded_bytes)} -> {result.path}")
     else:
         print(f"already on disk: {result.ref}{parts} -> {result.path}")
     print(f"use it with: -m {result.ref}")

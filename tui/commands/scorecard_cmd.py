@@ -43,15 +43,8 @@ more than 1.5x the items of its smallest leads with macro-F1 (--metric auto, the
 Classification and multiple-choice rows say whether each model beats always answering the most
 frequent answer (one-sided exact binomial test, alpha 0.05).
 """
-SUFFIX_FORMATS = {
-    ".items.csv": "items-csv",
-    ".md": "md",
-    ".markdown": "md",
-    ".csv": "csv",
-    ".json": "json",
-    ".html": "html",
-    ".htm": "html",
-}
+# -o FILE.items.csv: the per-item CSV; the other suffixes as every report command reads them.
+ITEMS_SUFFIX = {".items.csv": "items-csv"}
 
 
 def add_metric_option(parser: argparse.ArgumentParser) -> None:
@@ -95,22 +88,10 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
     from benchmarks.export import export_scorecard, render
     from benchmarks.scorecard import build_scorecard
     from models.errors import DuelError
+    from tui.commands.cli_support import SUFFIX_FORMATS, choose_format
 
-    fmt = args.format
-    if args.json:
-        if fmt not in (None, "json"):
-            raise DuelError(f"--json and --format {fmt} contradict each other")
-        fmt = "json"
-    if fmt is None and args.output is not None:
-        name = args.output.name.lower()
-        fmt = next((f for suffix, f in SUFFIX_FORMATS.items() if name.endswith(suffix)), None)
-        if fmt is None:
-            raise DuelError(
-                f"cannot tell the format from '{args.output.name}': pass --format md|csv|json|html|items-csv"
-            )
-    if fmt == "table" and args.output is not None:
-        raise DuelError("--format table is for the terminal: write a file as md, csv, json or html")
-    fmt = fmt or ("table" if sys.stdout.isatty() else "md")
+    suffixes = {**ITEMS_SUFFIX, **SUFFIX_FORMATS}
+    fmt = choose_format(args.format, args.output, as_json=args.json, suffixes=suffixes)
     card = build_scorecard(args.run, metric=args.metric)
     if card.unused_metric:
         raise DuelError(card.unused_metric)
@@ -132,5 +113,5 @@ def _print_tables(card: Scorecard) -> None:
 
     console = Console()
     print_scorecard(console, card)
-    more = f"every field: duel scorecard {card.run['id']} --json; a file: -o FILE.md|csv|json|html"
+    more = f"every field: duel scorecard {card.run['id']} --json; a file: -o FILE.md|csv|json|html|items.csv"
     console.print(more, style="dim", highlight=False)

@@ -93,11 +93,7 @@ class BenchScreen(Screen[None]):
 
     def _chat_pair(self) -> tuple[str, str]:
         """The models of the chat panes: what the user is comparing already."""
-        try:
-            chat = self.duel.chat
-            return chat.pane("left").ref, chat.pane("right").ref
-        except Exception:  # no chat screen (a test app showing this screen alone)
-            return getattr(self.app, "left_ref", ""), getattr(self.app, "right_ref", "")
+        return self.duel.pair.ref("left"), self.duel.pair.ref("right")
 
     def on_mount(self) -> None:
         self._list_suites()
@@ -128,8 +124,7 @@ class BenchScreen(Screen[None]):
                     manifest.description,
                 )
             )
-        lister = getattr(self.app, "list_models", None)
-        names = [m.name for m in lister()] if lister is not None else []
+        names = [m.name for m in self.duel.list_models()]
         self.post_message(SuitesListed(rows, names))
 
     def on_suites_listed(self, message: SuitesListed) -> None:
@@ -223,7 +218,7 @@ class BenchScreen(Screen[None]):
                 request,
                 on_event=relay,
                 should_stop=lambda: worker.is_cancelled,
-                open_engine=self.duel.open_engine if hasattr(self.app, "open_engine") else None,
+                open_engine=self.duel.pair.open_engine,
                 store=store,
             )
             run_id = outcome.run_id

@@ -61,18 +61,8 @@ class ChatScreen(Screen[None]):
         Binding("question_mark", "help", "Help", show=False),
     ]
 
-    def __init__(
-        self,
-        left_ref: str,
-        right_ref: str,
-        settings: tuple[PaneSettings, PaneSettings],
-        *,
-        shared_system_prompt: bool = True,
-        reopen_last: bool = True,
-    ) -> None:
+    def __init__(self, *, shared_system_prompt: bool = True, reopen_last: bool = True) -> None:
         super().__init__()
-        self._refs = {"left": left_ref, "right": right_ref}
-        self._initial_settings = dict(zip(PANES, settings, strict=True))
         self.shared_system_prompt = shared_system_prompt
         self._reopen_last = reopen_last
         self.conversation_id: int | None = None
@@ -80,7 +70,6 @@ class ChatScreen(Screen[None]):
         self._next_turn = 0
         self._last_prompt = ""
         self._active = "left"
-        self._loaded_refs: dict[str, str] = {}
         self.last_export: tuple[Any, Any] | None = None
 
     @property
@@ -89,16 +78,9 @@ class ChatScreen(Screen[None]):
 
     # ----- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        threads = self.duel.threads
         with Container(id="panes"):
-            for i, pane in enumerate(PANES):
-                yield ChatPane(
-                    pane,
-                    self._refs[pane],
-                    self._initial_settings[pane],
-                    open_engine=self.duel.open_engine,
-                    threads=threads[i] if threads else None,
-                )
+            for side in PANES:
+                yield ChatPane(side, self.duel.pair)
         yield PromptInput(placeholder="Ask both models… (Enter sends, F1 help)", id="prompt")
         yield Footer(compact=True)
 
@@ -207,12 +189,10 @@ class ChatScreen(Screen[None]):
         )
 
     def on_pane_model_changed(self, message: PaneModelChanged) -> None:
-        self._loaded_refs[message.pane] = message.ref
-        # Only models that loaded are remembered (None keeps what the config had for that side),
-        # so a mistyped reference does not come back at the next start.
-        pair = (self._loaded_refs.get("left"), self._loaded_refs.get("right"))
+        # Only models that loaded are remembered, so a mistyped reference does not come back at the
+        # next start.
         try:
-            self.duel.remember_pair(*pair)
+            self.duel.pair.model_loaded(message.pane, message.ref)
         except DuelError as exc:  # an unwritable config must not stop the chat
             self.notify(f"Could not remember the model pair: {exc}", severity="warning", markup=False)
         # The conversation keeps the pair it started with; each saved answer names its own model.

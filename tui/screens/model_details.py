@@ -15,8 +15,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static, TabbedContent, TabPane, TextArea
 
-from models.info import ModelInfo
-from tui.widgets.models_table import format_bytes, memory_fit
+from models.info import ModelInfo, format_bytes
+from tui.widgets.models_table import memory_fit
 
 VALUE_LIMIT = 100
 

@@ -24,6 +24,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from models.errors import DuelError
+from models.info import format_bytes
 
 PROGRESS_EVERY_S = 0.1  # the bar redraws at most ~10 times a second, however fast the bytes come
 GROUP = "hub-download"
@@ -38,12 +39,6 @@ class _DownloadCancelled(Exception):
 
 def one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-def _human(n: int) -> str:
-    from models.hub import human_size
-
-    return human_size(n)
 
 
 class ModelsDownloadScreen(ModalScreen[str | None]):
@@ -192,8 +187,8 @@ class ModelsDownloadScreen(ModalScreen[str | None]):
     def on_models_download_screen_progress(self, message: Progress) -> None:
         bar = self.query_one("#download-progress", ProgressBar)
         bar.update(total=message.total or None, progress=message.done)
-        total = _human(message.total) if message.total else "?"
-        self._set_status(f"{message.label}: {_human(message.done)} of {total}")
+        total = format_bytes(message.total or None)  # 0: the hub did not say
+        self._set_status(f"{message.label}: {format_bytes(message.done)} of {total}")
 
     def on_models_download_screen_cancelled(self, _message: Cancelled) -> None:
         self._stopped()

@@ -23,17 +23,18 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from models.errors import DuelError
-from models.info import ModelInfo
+from models.info import ModelInfo, format_bytes
+from tui.chat_state import Side
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.model_details import ModelDetailsScreen
 from tui.screens.model_picker import model_ref
 from tui.widgets.models_path_suggester import PathSuggester
-from tui.widgets.models_table import ModelsTable, format_bytes
+from tui.widgets.models_table import ModelsTable
 
 if TYPE_CHECKING:
     from tui.app import DuelApp
 
-DEFAULT_CTX = 4096
+DEFAULT_CTX = 4096  # shown until the chat's context size is read at mount
 MIN_CTX, MAX_CTX = 128, 1 << 20
 
 
@@ -105,10 +106,7 @@ class ModelsScreen(Screen[None]):
 
     def _chat_context_size(self) -> int:
         """The left pane's context size, so the estimate answers "will it fit in my chat?"."""
-        try:
-            return int(self.duel.chat.pane("left").settings.n_ctx)
-        except Exception:  # no chat screen (a test app showing this screen alone)
-            return DEFAULT_CTX
+        return self.duel.pair.settings("left").n_ctx
 
     # ----- listing --------------------------------------------------------------------------------
     def refresh_models(self) -> None:
@@ -118,10 +116,7 @@ class ModelsScreen(Screen[None]):
     def _list_blocking(self) -> None:
         from models.memory import free_memory_bytes
 
-        lister = getattr(self.app, "list_models", None)
-        if lister is None:
-            from models.resolve import list_models as lister
-        self.post_message(self.ModelsListed(lister(), free_memory_bytes()))
+        self.post_message(self.ModelsListed(self.duel.list_models(), free_memory_bytes()))
 
     def on_models_screen_models_listed(self, message: ModelsListed) -> None:
         self.models = message.models
@@ -178,20 +173,14 @@ class ModelsScreen(Screen[None]):
         if info is not None:
             self.app.push_screen(ModelDetailsScreen(info, self.n_ctx, self.free_bytes))
 
-    async def action_use(self, side: str) -> None:
+    async def action_use(self, side: Side) -> None:
         info = self._need_selection()
         if info is None:
             return
         if info.status and info.status.startswith("not installed"):
             self.notify(f"{info.name}: {info.status}", severity="error")
             return
-        try:
-            pane = self.duel.chat.pane(side)
-        except Exception:
-            self.notify("The chat screen is not open.", severity="error")
-            return
-        ref = model_ref(info)
-        await pane.load_model(ref)  # the pane loads it in its own worker and tells the chat screen
+        await self.duel.use_model(side, model_ref(info))  # the chat pane loads it in its own worker
         self.notify(f"The {side} chat pane now loads {info.name}.")
 
     def action_back(self) -> None:

@@ -7,7 +7,7 @@ results stay in the cache, so a later run of the same items still reuses them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -18,8 +18,12 @@ from textual.widgets import DataTable, Footer, Static
 
 from benchmarks.store import ResultsStore, RunRow
 from models.errors import DuelError
+from tui.screens.bench_screen import BenchScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.bench_messages import short_ref
+
+if TYPE_CHECKING:
+    from tui.app import DuelApp
 
 # The names come first, so a narrow window shows them whole before anything else (the table scrolls
 # sideways for the rest).
@@ -62,6 +66,10 @@ class RunsScreen(Screen[None]):
         self.statuses: dict[int, str] = {}
         self.marked: int | None = None
 
+    @property
+    def duel(self) -> DuelApp:
+        return self.app  # type: ignore[return-value]
+
     def compose(self) -> ComposeResult:
         yield Static(Text("Benchmark runs", style="bold"), id="runs-title")
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
@@ -86,9 +94,8 @@ class RunsScreen(Screen[None]):
     # ----- the list -----------------------------------------------------------------------------
     def _bench_run(self) -> int | None:
         """The run going on in this app's benchmark screen, if any (its row says "running")."""
-        base = getattr(self.app, "section_base", None)
-        bench = base("bench") if base else None
-        if bench is not None and getattr(bench, "running", False):
+        bench = self.duel.section_base("bench")  # None until the benchmark screen is first opened
+        if isinstance(bench, BenchScreen) and bench.running:
             return bench.run_id
         return None
 
@@ -166,11 +173,9 @@ class RunsScreen(Screen[None]):
         if status != "partial":
             self.notify(f"Run {run.id} is {status}: only a partial run can be resumed.", severity="warning")
             return
-        show = getattr(self.app, "show_section", None)
-        if show is None:
-            self.notify("The benchmark screen is not available.", severity="error")
-            return
-        if show("bench").resume(run.config):
+        bench = self.duel.show_section("bench")
+        assert isinstance(bench, BenchScreen)
+        if bench.resume(run.config):
             self.notify(f"Resuming run {run.id}: its finished items are reused.")
 
     def action_delete(self) -> None:

@@ -2,13 +2,13 @@
 
 Loading and generation run in thread workers that only post messages (tui/messages.py); this
 widget owns what the user sees and handles every worker failure in `on_worker_state_changed`,
-so a failing model shows its reason here while the other pane carries on.
+so a failing model shows its reason here while the other pane carries on. Which model, its settings
+and its engine belong to the app's pair (tui/pair.py); the pane shows one side of it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -18,10 +18,10 @@ from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from engines.base import Engine, EngineError, GenerationParams, LoadOptions, Stats
+from engines.base import EngineError, GenerationParams, LoadOptions, Stats
 from models.info import ModelInfo
-from tui.chat_state import PaneSettings, PaneTurn, fit_to_context, history_pairs
-from tui.engine_slot import CancelledWhileWaiting, EngineSlot, one_load_at_a_time
+from tui.chat_state import PaneSettings, PaneTurn, Side, fit_to_context, history_pairs
+from tui.engine_slot import CancelledWhileWaiting
 from tui.messages import (
     AnswerDone,
     AnswerText,
@@ -31,11 +31,10 @@ from tui.messages import (
     PaneModelChanged,
     TurnSettled,
 )
+from tui.pair import PairService
 from tui.widgets.pane_header import PaneHeader
 from tui.widgets.transcript import Transcript
 from tui.widgets.turn_view import TurnView
-
-EngineOpener = Callable[..., Engine]  # open_engine(ref, options=None, progress=None)
 
 # Streamed text reaches the UI thread at most this often per pane (the first piece goes at once,
 # so the time to first token the user sees is the model's). The screen then draws what arrived
@@ -58,27 +57,15 @@ class GenerationJob:
 
 
 class ChatPane(Vertical):
-    def __init__(
-        self,
-        pane: str,
-        ref: str,
-        settings: PaneSettings,
-        *,
-        open_engine: EngineOpener,
-        threads: int | None,
-    ) -> None:
+    def __init__(self, pane: Side, pair: PairService) -> None:
         super().__init__(id=f"pane-{pane}", classes="pane")
-        self.pane = pane
-        self.ref = ref
-        self.settings = settings
+        self.pane: Side = pane
+        self._pair = pair
         self.info: ModelInfo | None = None
         self.turns: list[PaneTurn] = []
         self.load_error: str | None = None
         self.model_loading = False  # not `loading`: that Widget reactive hides the pane under a spinner
         self.n_ctx: int | None = None
-        self._open_engine = open_engine
-        self._threads = threads
-        self._slot = EngineSlot()
         self._views: dict[int, TurnView] = {}
         self._current: tuple[PaneTurn, int, Worker] | None = None
         self._undrawn = ""  # streamed text not yet drawn (the screen draws at a bounded rate)
@@ -96,6 +83,19 @@ class ChatPane(Vertical):
     def on_mount(self) -> None:
         self.query_one(PaneHeader).show_model(None, self.ref)
         self.query_one(ProgressBar).display = False
+
+    @property
+    def ref(self) -> str:
+        """The model chosen for this pane (it may still be loading, or have failed to)."""
+        return self._pair.ref(self.pane)
+
+    @property
+    def settings(self) -> PaneSettings:
+        return self._pair.settings(self.pane)
+
+    @settings.setter
+    def settings(self, settings: PaneSettings) -> None:
+        self._pair.set_settings(self.pane, settings)
 
     @property
     def transcript(self) -> Transcript:
@@ -127,7 +127,7 @@ class ChatPane(Vertical):
         if self._load_worker is not None:
             self._load_worker.cancel()  # a newer choice wins; the old load closes what it opened
         self._load_id += 1
-        self.ref = ref
+        self._pair.choose(self.pane, ref)
         self.info = None
         self.n_ctx = None
         self.load_error = None
@@ -138,7 +138,9 @@ class ChatPane(Vertical):
         bar.update(total=None, progress=0)
         bar.display = True
         options = LoadOptions(
-            n_ctx=self.settings.n_ctx, n_threads=self._threads, n_gpu_layers=self.settings.gpu_layers
+            n_ctx=self.settings.n_ctx,
+            n_threads=self._pair.threads(self.pane),
+            n_gpu_layers=self.settings.gpu_layers,
         )
         self._load_worker = self.run_worker(
             partial(self._load_blocking, ref, options, self._load_id),
@@ -149,7 +151,7 @@ class ChatPane(Vertical):
         )
 
     def _load_blocking(self, ref: str, options: LoadOptions, load_id: int) -> None:
-        """Thread: close the old engine, open the new one; only posts messages."""
+        """Thread: the pair closes the old engine and opens the new one; only posts messages."""
         worker = get_current_worker()
         last_post = 0.0
 
@@ -163,28 +165,12 @@ class ChatPane(Vertical):
                 self.post_message(LoadProgress(load_id, done, total, label))
 
         started = time.perf_counter()
-        with self._slot.hold() as slot:
-            try:
-                with one_load_at_a_time(lambda: worker.is_cancelled):
-                    old, slot.engine, slot.ref, slot.failure = slot.engine, None, None, None
-                    if old is not None:
-                        old.close()  # free its memory before the next model is read in
-                    engine = self._open_engine(ref, options, progress=progress)
-            except CancelledWhileWaiting:
-                slot.failure = f"loading {ref} was cancelled"
-                return
-            except Exception as exc:
-                # A prompt waiting for this load reads the reason; the error itself goes on to
-                # on_worker_state_changed like every worker failure.
-                slot.failure = f"{ref} failed to load: {exc}"
-                raise
-            if self._threads:
-                engine.set_threads(self._threads)
-            if worker.is_cancelled:  # the user already chose another model
-                engine.close()
-                return
-            slot.engine, slot.ref = engine, ref
-            info, template, n_ctx = engine.describe(), engine.template, engine.n_ctx
+        # A failure raises on to on_worker_state_changed like every worker failure (and a prompt
+        # waiting for this load reads the reason from the slot).
+        engine = self._pair.switch(self.pane, ref, options, progress, lambda: worker.is_cancelled)
+        if engine is None:  # cancelled: the user already chose another model, or the app is closing
+            return
+        info, template, n_ctx = engine.describe(), engine.template, engine.n_ctx
         self.post_message(ModelReady(load_id, ref, info, template, n_ctx, time.perf_counter() - started))
 
     def on_load_progress(self, message: LoadProgress) -> None:
@@ -276,7 +262,7 @@ class ChatPane(Vertical):
             return worker.is_cancelled
 
         try:
-            with self._slot.hold(should_stop) as slot:
+            with self._pair.slot(self.pane).hold(should_stop) as slot:
                 # Waits while the model loads, so a prompt sent during loading starts when it is ready.
                 engine = slot.engine
                 if engine is None:
@@ -466,13 +452,8 @@ class ChatPane(Vertical):
             await self._mount_view(TurnView(turn, show_model=show_model))
 
     def on_unmount(self) -> None:
-        self.close_engine()
-
-    def close_engine(self) -> None:
-        """Free the model at shutdown (waits briefly for a running answer to notice its cancellation)."""
+        """Stop this pane's threads; the app frees the engine off the event loop (DuelApp.on_unmount)."""
         if self._current is not None:
             self._current[2].cancel()
-        if self.model_loading and self._load_worker is not None:
-            self._load_worker.cancel()  # the load thread closes what it opens once it sees this
-            return
-        self._slot.close(timeout_s=5.0)
+        if self._load_worker is not None:
+            self._load_worker.cancel()  # a load that sees this closes what it opened

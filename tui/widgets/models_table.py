@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
 
 from models.info import ModelInfo, format_bytes
 
@@ -63,7 +64,7 @@ def model_cells(info: ModelInfo, fit: MemoryFit) -> list[Text]:
         Text(info.architecture or "?"),
         Text(info.parameters_label(), justify="right"),
         Text(info.quantization or "?"),
-        Text(format_bytes(info.file_size), justify="right"),
+        Text(format_bytes(info.file_size or None), justify="right"),
         Text(str(info.context_length or "?"), justify="right"),
         Text("yes" if info.has_chat_template else "no"),
         Text(format_bytes(fit.needed) if fit.needed else "?", justify="right"),
@@ -99,7 +100,7 @@ class ModelsTable(DataTable):
     def select_name(self, name: str) -> bool:
         try:
             index = self.get_row_index(name)
-        except Exception:  # RowDoesNotExist: the model went away; leave the cursor where it is
+        except RowDoesNotExist:  # the model went away; leave the cursor where it is
             return False
         self.move_cursor(row=index)
         return True
