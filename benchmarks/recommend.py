@@ -22,29 +22,29 @@ the caller passes them); peak RSS is the largest seen in the runs compared; size
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Collection, Sequence
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from benchmarks import stats
 from benchmarks.baselines import AUTO
+from benchmarks.measured import (
+    GB,
+    MIB,
+    ModelFacts,
+    Timings,
+    arena_board,
+    comparison,
+    model_facts,
+    wanted,
+)
 from benchmarks.results import ItemResult
 from benchmarks.scorecard import baseline_fields, paired_test, score_suite
 from benchmarks.scoring import Metric
 from benchmarks.store import ResultsStore, StoredResult
 from benchmarks.suites import TASKS as SUITE_TASKS
-from benchmarks.suites import SuiteManifest
 
 TASKS = (*SUITE_TASKS, "chat")
-GB = 1e9
-MIB = 2**20
-
-#: (generated tokens, seconds, answers) per model reference, e.g. from the chat history.
-Timings = Mapping[str, tuple[int, float, int]]
-
-
 @dataclass(frozen=True)
 class Constraints:
     max_memory_gb: float | None = None
@@ -102,97 +102,7 @@ class TaskRecommendation:
         return out
 
 
-@dataclass
-class _Model:
-    """What is known of one model file across runs."""
-
-    key: str
-    ref: str = ""
-    file_size_gb: float | None = None
-    peak_rss: dict[int, int] = field(default_factory=dict)  # run id -> bytes
-    tokens: int = 0
-    seconds: float = 0.0
-    sources: list[str] = field(default_factory=list)
-
-    @property
-    def tok_s(self) -> float | None:
-        return self.tokens / self.seconds if self.tokens and self.seconds > 0 else None
-
-    def rss_mb(self, runs: Collection[int] | None = None) -> float | None:
-        seen = [b for run, b in self.peak_rss.items() if b and (runs is None or run in runs)]
-        return round(max(seen) / MIB, 1) if seen else None
-
-
-def _models(store: ResultsStore, chat: Timings) -> dict[str, _Model]:
-    models: dict[str, _Model] = {}
-    refs: dict[str, str] = {}
-    for row in store.all_run_models():  # oldest run first: the latest reference wins
-        model = models.setdefault(row["model_key"], _Model(row["model_key"]))
-        model.ref = row["model_ref"]
-        refs[row["model_ref"]] = model.key
-        size = row["identity"].get("file_size")
-        model.file_size_gb = round(size / GB, 3) if size else model.file_size_gb
-        model.peak_rss[row["run_id"]] = row["peak_rss_bytes"] or 0
-    for key, (tokens, seconds, answers) in store.generation_speeds().items():
-        model = models.setdefault(key, _Model(key, key))
-        model.tokens += tokens
-        model.seconds += seconds
-        model.sources.append(f"{answers} benchmark answers")
-    for ref, (tokens, seconds, replies) in chat.items():
-        key = refs.get(ref, ref)
-        model = models.setdefault(key, _Model(key, ref))
-        model.tokens += tokens
-        model.seconds += seconds
-        model.sources.append(f"{replies} chat replies")
-    return models
-
-
-# ----- which results are compared ----------------------------------------------------------------------
-GroupKey = tuple[str, str, str]  # suite, suite version, settings (JSON)
-
-
-def _groups(stored: Sequence[StoredResult], task: str) -> dict[GroupKey, dict[str, dict[str, StoredResult]]]:
-    """group -> model key -> item id -> the latest result (runs come oldest first)."""
-    groups: dict[GroupKey, dict[str, dict[str, StoredResult]]] = defaultdict(lambda: defaultdict(dict))
-    for s in stored:
-        if s.manifest.task != task or s.result.error is not None:
-            continue
-        key = (s.result.suite, s.suite_version, json.dumps(s.settings, sort_keys=True))
-        groups[key][s.model_key][s.result.item_id] = s
-    return groups
-
-
-def _common_items(
-    per_model: dict[str, dict[str, StoredResult]],
-) -> tuple[list[str], list[str], dict[str, int]]:
-    """(the item ids every kept model answered, the kept models, the others with the items they share).
-
-    Models are taken most items first; one that shares under half of the items kept so far is left
-    out rather than shrinking everyone's comparison to a handful of items.
-    """
-    order = sorted(per_model, key=lambda m: -len(per_model[m]))
-    common = list(per_model[order[0]])
-    kept, apart = [order[0]], {}
-    for model in order[1:]:
-        shared = [i for i in common if i in per_model[model]]
-        if 2 * len(shared) >= len(common):
-            common, kept = shared, [*kept, model]
-        else:
-            apart[model] = len(shared)
-    return common, kept, apart
-
-
-def _choose(groups: dict[GroupKey, dict[str, dict[str, StoredResult]]]) -> GroupKey:
-    def weight(key: GroupKey) -> tuple[int, int, int]:
-        per_model = groups[key]
-        newest = max(s.run_id for items in per_model.values() for s in items.values())
-        return (len(per_model), sum(len(items) for items in per_model.values()), newest)
-
-    return max(groups, key=weight)
-
-
-# ----- ranking -----------------------------------------------------------------------------------------
-def _speed_text(model: _Model) -> str:
+def speed_text(model: ModelFacts) -> str:
     return ", ".join(model.sources) if model.sources else "not measured (run a generation suite or chat)"
 
 
@@ -304,10 +214,10 @@ def _verdict(
 
 # ----- the recommendation ------------------------------------------------------------------------------
 def _candidate(
-    model: _Model,
+    model: ModelFacts,
     runs: Collection[int] | None,
     limits: Constraints,
-    quality: Metric | None = None,
+    quality: Metric | Any | None = None,  # a Metric, or an arena Standing (rating, ci_low, ci_high)
     items: int = 0,
     baseline: str | None = None,
 ) -> Candidate:
@@ -316,12 +226,12 @@ def _candidate(
     c = Candidate(
         model=model.ref,
         model_key=model.key,
-        quality=quality.value if quality is not None else None,
+        quality=getattr(quality, "value", getattr(quality, "rating", None)),
         ci_low=quality.ci_low if quality is not None else None,
         ci_high=quality.ci_high if quality is not None else None,
         items=items,
         tok_s=round(tok_s, 2) if tok_s else None,
-        speed_source=_speed_text(model),
+        speed_source=speed_text(model),
         peak_rss_mb=model.rss_mb(runs),
         file_size_gb=model.file_size_gb,
         cost_per_1m=cost,
@@ -331,66 +241,53 @@ def _candidate(
     return replace(c, filtered=reason, reason=reason) if reason else c
 
 
-def _wanted(model: _Model, models: Collection[str] | None) -> bool:
-    return models is None or model.key in models or model.ref in models
+ARENA_METRIC = "arena rating"
 
 
 def _chat(
-    models: dict[str, _Model], limits: Constraints, wanted: Collection[str] | None
+    models: dict[str, ModelFacts], limits: Constraints, only: Collection[str] | None, board: Any | None
 ) -> TaskRecommendation:
-    timed = [_candidate(m, None, limits) for m in models.values() if m.sources and _wanted(m, wanted)]
-    kept = sorted((c for c in timed if not c.filtered), key=_within_tie)
-    kept = [replace(c, reason="speed, memory and cost only: no chat quality score") for c in kept]
-    verdict = "not ranked: duel has no chat quality score; compare answers side by side in `duel`"
-    if kept:
-        verdict += f" ({kept[0].model} is the fastest)"
+    """Chat: quality is the arena rating of human votes (with its interval) where there is one; models
+    are tied when no other's interval lies entirely above theirs (the leaderboard's own rank rule)."""
+    by_ref = {m.ref: m for m in models.values()}
+    standings = {}
+    for s in board.standings if board is not None else ():
+        model = next((models[k] for k in s.sha256 if k in models), None) or by_ref.get(s.model)
+        if model is None:
+            model = models[s.model] = ModelFacts(s.model, s.model)
+        standings[model.key] = s
+    pool = [m for m in models.values() if (m.sources or m.key in standings) and wanted(m, only)]
+    candidates = [_candidate(m, None, limits, standings.get(m.key), standings[m.key].votes if m.key in
+                             standings else 0) for m in pool]
+    rated = [c for c in candidates if not c.filtered and c.quality is not None]
+    ranks = {c.model_key: 1 + sum((o.ci_low or 0) > (c.ci_high or 0) for o in rated) for c in rated}
+    ranked = []
+    for c in sorted(rated, key=lambda c: (ranks[c.model_key], *_within_tie(c))):
+        tied = sum(r == ranks[c.model_key] for r in ranks.values()) > 1
+        why = "best arena rating" if ranks[c.model_key] == 1 else "below another model's interval"
+        ranked.append(replace(c, rank=ranks[c.model_key], tied=tied, reason=why + (", tied" if tied else "")))
+    unrated = sorted((c for c in candidates if not c.filtered and c.quality is None), key=_within_tie)
+    unrated = [replace(c, reason="no arena votes: speed, memory and cost only") for c in unrated]
+    if ranked:
+        top = [c for c in ranked if c.rank == 1]
+        pick = top[0]
+        interval = f"[{pick.ci_low:.0f}, {pick.ci_high:.0f}]"
+        verdict = f"use {pick.model}: best arena rating {pick.quality:.0f} {interval}"
+        if len(top) > 1:
+            others = ", ".join(c.model for c in top[1:])
+            verdict = (
+                f"{pick.model} and {others} are tied on arena rating (no interval lies above another's): "
+                f"the pick is {pick.model}, {_tie_edge(pick, top[1:])}; more votes would settle it"
+            )
+    else:
+        verdict = "not ranked: no arena votes yet (vote in `duel arena` or run `duel arena judge`)"
+        if unrated:
+            verdict += f"; {unrated[0].model} is the fastest"
+    reason = (f"Bradley-Terry rating from {board.n_votes} human arena votes (duel leaderboard)"
+              if board is not None else "no arena votes yet")
     return TaskRecommendation(
-        "chat", None, {}, None, "duel measures no chat quality yet", 0, (),
-        tuple(kept + [c for c in timed if c.filtered]), verdict,
-    )
-
-
-@dataclass(frozen=True)
-class _Comparison:
-    """The results a task's recommendation compares: one group, on the items every model answered."""
-
-    suite: str
-    settings: dict[str, Any]
-    manifest: SuiteManifest
-    results: dict[str, list[ItemResult]]  # model key -> its results, item by item in the same order
-    runs: tuple[int, ...]
-    notes: tuple[str, ...]
-
-
-def _comparison(
-    stored: Sequence[StoredResult], task: str, known: dict[str, _Model], models: Collection[str] | None,
-    suites: Collection[str] | None,
-) -> _Comparison | None:
-    picked = [
-        s for s in stored
-        if (suites is None or s.result.suite in suites) and _wanted(known[s.model_key], models)
-    ]
-    groups = _groups(picked, task)
-    if not groups:
-        return None
-    key = _choose(groups)
-    per_model = groups[key]
-    common, kept, apart = _common_items(per_model)
-    notes = [
-        f"{known[m].ref} is left out: it shares {shared} of the {len(common)} items the others answered "
-        f"on {key[0]} (rerun it with the same --limit and --seed to compare)"
-        for m, shared in apart.items()
-    ]
-    others = [f"{k[0]} {_settings_text(json.loads(k[2]))}" for k in groups if k != key]
-    if others:
-        notes.append(f"also stored for {task}: {'; '.join(others)} (choose with --suite)")
-    return _Comparison(
-        suite=key[0],
-        settings=json.loads(key[2]),
-        manifest=next(iter(per_model[kept[0]].values())).manifest,
-        results={m: [per_model[m][i].result for i in common] for m in kept},
-        runs=tuple(sorted({per_model[m][i].run_id for m in kept for i in common})),
-        notes=tuple(notes),
+        "chat", None, {}, ARENA_METRIC if ranked else None, reason, 0, (),
+        tuple(ranked + unrated + [c for c in candidates if c.filtered]), verdict,
     )
 
 
@@ -406,13 +303,13 @@ def recommend_task(
     stored: Sequence[StoredResult] | None = None,
 ) -> TaskRecommendation | None:
     """The recommendation for one task, or None when nothing of it is stored."""
-    known = _models(store, chat or {})
+    known = model_facts(store, chat or {})
     if task == "chat":
-        return _chat(known, limits, models)
+        return _chat(known, limits, models, arena_board())
     stored = stored if stored is not None else store.stored_results()
     for s in stored:  # a result whose run recorded no model row still names its model
-        known.setdefault(s.model_key, _Model(s.model_key, s.result.model_ref))
-    comp = _comparison(stored, task, known, models, suites)
+        known.setdefault(s.model_key, ModelFacts(s.model_key, s.result.model_ref))
+    comp = comparison(stored, task, known, models, suites)
     if comp is None:
         return None
     manifest, results = comp.manifest, comp.results
@@ -429,15 +326,6 @@ def recommend_task(
         tuple(ranked + [c for c in candidates if c.filtered]),
         verdict if eligible else "no model meets the constraints", comp.notes,
     )
-
-
-def _settings_text(settings: Mapping[str, Any]) -> str:
-    parts = [str(settings.get("method", "?"))]
-    if settings.get("shots"):
-        parts.append(f"{settings['shots']}-shot")
-    if settings.get("max_tokens"):
-        parts.append(f"max {settings['max_tokens']} tokens")
-    return f"({', '.join(parts)})"
 
 
 def recommend(

@@ -11,6 +11,8 @@ import pytest
 from baseline_support import ALWAYS, READER, SUITE, imbalanced_run
 
 from benchmarks import stats
+from benchmarks.arena.leaderboard import build_leaderboard
+from benchmarks.arena.store import ArenaStore, BattleRecord
 from benchmarks.recommend import TASKS, Constraints, cost_per_million, recommend, recommend_task
 from benchmarks.scorecard import paired_test
 from benchmarks.store import ResultsStore
@@ -148,7 +150,42 @@ def test_chat_speeds_come_from_saved_replies(tmp_path: Path, capsys: pytest.Capt
     (chat,) = json.loads(capsys.readouterr().out)
     speeds = {c["model"]: (c["tok_s"], c["speed_source"]) for c in chat["candidates"]}
     assert speeds == {"scripted:fast": (60.0, "2 chat replies"), "scripted:slow": (20.0, "1 chat replies")}
-    assert all(c["rank"] is None for c in chat["candidates"]) and chat["verdict"].startswith("not ranked")
+    assert all(c["rank"] is None for c in chat["candidates"])
+    assert chat["verdict"] == (
+        "not ranked: no arena votes yet (vote in `duel arena` or run `duel arena judge`); "
+        "scripted:fast is the fastest"
+    )
+
+
+def _battle(a: str, b: str, vote: str) -> BattleRecord:
+    turn = [{"role": "user", "content": "q"}]
+    return BattleRecord(model_a=a, model_b=b, conversation_a=[*turn, {"role": "assistant", "content": "x"}],
+                        conversation_b=[*turn, {"role": "assistant", "content": "y"}], status="voted",
+                        vote=vote, voter="human", source="arena", tstamp=1.7e9)
+
+
+def test_chat_quality_is_the_arena_rating_with_ties_where_intervals_overlap() -> None:
+    with ArenaStore() as store:
+        for k in range(60):  # good beats weak 55 times in 60; close and good split evenly
+            store.record_battle(_battle("scripted:good", "scripted:weak", "a" if k % 12 else "b"))
+            store.record_battle(_battle("scripted:good", "scripted:close", "a" if k % 2 else "b"))
+    with ResultsStore() as store:
+        timed = {"scripted:close": (100, 1.0, 2), "scripted:good": (50, 1.0, 2)}
+        rec = recommend_task(store, "chat", chat=timed)
+    board = build_leaderboard()
+    ratings = {s.model: s for s in board.standings}
+    by_model = {c.model: c for c in rec.candidates}
+    assert rec.metric == "arena rating" and "120 human arena votes" in rec.metric_reason
+    for name in ("scripted:good", "scripted:close", "scripted:weak"):
+        assert by_model[name].quality == pytest.approx(ratings[name].rating)
+        interval = (by_model[name].ci_low, by_model[name].ci_high)
+        assert interval == (ratings[name].ci_low, ratings[name].ci_high)
+    # good and close overlap: tied, the faster first; weak lies below both.
+    assert [(c.model, c.rank_label) for c in rec.candidates] == [
+        ("scripted:close", "1="), ("scripted:good", "1="), ("scripted:weak", "3")
+    ]
+    assert rec.verdict.startswith("scripted:close and scripted:good are tied on arena rating")
+    assert "the pick is scripted:close, faster" in rec.verdict
 
 
 def test_nothing_stored_and_bad_limits(capsys: pytest.CaptureFixture[str]) -> None:
