@@ -179,10 +179,17 @@ def compare(model: str, path: Path, n: int, threads: int) -> tuple[float, float]
     duel_pred = [labels[int(np.argmax(s))] for s in duel_scores]
     lm_pred = [labels[int(np.argmax(s))] for s in lm_scores]
     agree = sum(a == b for a, b in zip(duel_pred, lm_pred, strict=True)) / n
+    disagreements = []
+    for item, a, b, sa, sb in zip(items, duel_pred, lm_pred, duel_scores, lm_scores, strict=True):
+        if a != b:  # how close each side's top two options were
+            gap_a, gap_b = (float(np.diff(sorted(x)[-2:])[0]) for x in (sa, sb))
+            disagreements.append(f"    {item.id}: duel {a} by {gap_a:.4f}, lm-eval {b} by {gap_b:.4f}")
     diff = np.abs(np.asarray(duel_scores) - np.asarray(lm_scores))
     duel_acc = sum(p == i.target for p, i in zip(duel_pred, items, strict=True)) / n
     print(f"{model} ({path.name}): {n} items x {len(labels)} options")
     print(f"  predictions agree on {agree:.3f} of the items ({round(agree * n)}/{n})")
+    for line in disagreements:
+        print(line)
     print(f"  log-probabilities: largest difference {diff.max():.4f}, mean {diff.mean():.4f}")
     print(f"  accuracy: duel {duel_acc:.3f}, lm-eval {lm_accuracy:.3f}")
     print(f"  duel     {duel_s:7.2f} s  {n / duel_s:6.2f} items/s  (engine.score_many, 16 items per call)")
@@ -228,9 +235,15 @@ def gguf_server_check(model: str, path: Path, n: int, threads: int) -> None:
             Instance("loglikelihood", {}, (p.context, option), k)
             for p in prompts for k, option in enumerate(p.options)
         ]
+        client = GGUFLM(base_url=url)
         start = time.perf_counter()
-        served = GGUFLM(base_url=url).loglikelihood(reqs, disable_tqdm=True)
+        served = client.loglikelihood(reqs, disable_tqdm=True)
         server_s = time.perf_counter() - start
+        # What the server sends back for the first request, as lm-eval reads it (gguf.py get_result:
+        # the continuation is the tokens from the end of the context on, minus the last one).
+        context, option = reqs[0].arguments
+        raw = client.gguf_completion(context=context, continuation=option)["choices"][0]["logprobs"]
+        tail = list(zip(raw["tokens"], raw["token_logprobs"], raw["text_offset"], strict=False))[-3:]
     finally:
         server.terminate()
         try:
@@ -244,6 +257,8 @@ def gguf_server_check(model: str, path: Path, n: int, threads: int) -> None:
           f"({server_s:.1f} s through the server)")
     for req, (ll_server, _), (ll_local, _) in zip(reqs, served, local, strict=True):
         print(f"  {req.arguments[1]!r:12} server {ll_server:9.4f}   in process {ll_local:9.4f}")
+    print(f"  the server's last tokens for {option!r} (token, logprob, text offset; context ends at "
+          f"{len(context)}): {tail}")
     values = {round(ll, 6) for ll, _ in served}
     print(f"  distinct server scores: {len(values)} of {len(served)}"
           + (" (constant)" if len(values) == 1 else ""))
