@@ -23,6 +23,7 @@ EPILOG = """examples:
   duel models                            list bundled and registered models
   duel bench sentiment -m qwen2.5-coder-0.5b -m smollm2-135m --limit 40
   duel scorecard last --format md -o card.md
+  duel recommend --task classify --max-memory 1   which model to use, from what duel measured here
   duel arena judge --judge MODEL --pool A,B,C
   duel leaderboard                       ratings from the arena votes, with 95% intervals
 """
