@@ -261,7 +261,8 @@ def tradeoff_figure(
             )
         _style_axes(ax, look, "both")
     axes[0].set_ylabel("headline metric", color=look.ink)
-    axes[0].set_ylim(0, 1.05)
+    ys = [p.y for scatter in scatters for p in scatter.drawn if p.y is not None]
+    axes[0].set_ylim(-0.04, max([1.0, *ys]) * 1.05)  # a point at 0 is drawn whole, not cut by the axis
     handles = [
         Line2D([], [], marker="s", linestyle="none", color=palette[m], label=short_label(m, 32))
         for m in models
