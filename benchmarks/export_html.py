@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from benchmarks import chart_figures as figures
 from benchmarks import chart_render as draw
 from benchmarks.chart_data import Heatmap, IntervalPanel, ScorecardCharts, metric_label, scorecard_charts
 from benchmarks.export import (
@@ -165,19 +166,19 @@ def items_table(suite: str, table_id: str, lines: list[ItemLine], models: tuple[
 def interval_svg(
     panels: tuple[IntervalPanel, ...], models: tuple[str, ...], chart_id: str, label: str
 ) -> str:
-    return draw.svg(lambda look: draw.interval_figure(panels, models, look), draw.INLINE, chart_id, label)
+    return draw.svg(lambda look: figures.interval_figure(panels, models, look), draw.INLINE, chart_id, label)
 
 
 def heatmap_figure(heat: Heatmap, models: tuple[str, ...], chart_id: str) -> str:
     colour = draw.colours(models).get(heat.model, draw.MODEL_COLOURS[0])
     label = f"Confusion matrix: {heat.suite} — {heat.model}"
-    svg = draw.svg(lambda look: draw.heatmap_figure(heat, colour, look), draw.INLINE, chart_id, label)
+    svg = draw.svg(lambda look: figures.heatmap_figure(heat, colour, look), draw.INLINE, chart_id, label)
     return figure(svg, f"{label} (rows: answer key; shade: share of the row)", "confusion")
 
 
 def tradeoff_svg(charts: ScorecardCharts, suites: list[str]) -> str:
     return draw.svg(
-        lambda look: draw.tradeoff_figure(charts.tradeoffs, charts.models, suites, look),
+        lambda look: figures.tradeoff_figure(charts.tradeoffs, charts.models, suites, look),
         draw.INLINE,
         "tradeoffs",
         "quality against speed and peak memory",
@@ -270,4 +271,4 @@ def _summary_builder(card: Scorecard) -> draw.Build:
     """The standalone summary chart, titled with the run (it travels without the page around it)."""
     charts = scorecard_charts(card)
     title = scorecard_title(card)
-    return lambda look: draw.interval_figure(charts.suites, charts.models, look, title=title)
+    return lambda look: figures.interval_figure(charts.suites, charts.models, look, title=title)

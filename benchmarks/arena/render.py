@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from benchmarks import chart_figures as figures
 from benchmarks import chart_render as draw
 from benchmarks.arena.leaderboard import METHOD, Leaderboard
 from benchmarks.chart_data import leaderboard_chart
@@ -88,7 +89,7 @@ def to_json(board: Leaderboard) -> str:
 
 def _chart_builder(board: Leaderboard, title: str | None = None) -> Build:
     panel = leaderboard_chart(board)
-    return lambda look: draw.interval_figure((panel,), board.models, look, title=title)
+    return lambda look: figures.interval_figure((panel,), board.models, look, title=title)
 
 
 def rating_chart_svg(board: Leaderboard) -> str:
