@@ -1,9 +1,9 @@
 """Scorecard exports through pandas: Markdown, CSV, JSON (with every per-item result and what was sent),
-HTML (one file), and a per-item CSV (`items-csv`: one row per item and model, re-scorable)."""
+a per-item CSV (`items-csv`: one row per item and model, re-scorable), HTML (one self-contained page
+with charts: benchmarks/export_html.py) and the summary chart alone (`svg`, `png`)."""
 
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 from typing import Any
@@ -11,7 +11,7 @@ from typing import Any
 from benchmarks.results import ItemResult
 from benchmarks.scorecard import HeadToHead, Scorecard, ScoreRow, SuiteLine
 
-FORMATS = ("md", "csv", "json", "html", "items-csv")
+FORMATS = ("md", "csv", "json", "html", "items-csv", "svg", "png")
 METRIC_LABELS = {
     "accuracy": "accuracy",
     "accuracy_norm": "accuracy (length-normalised)",
@@ -150,11 +150,11 @@ def models_frame(card: Scorecard) -> Any:
     return pd.DataFrame.from_records(records)
 
 
-def _title(card: Scorecard) -> str:
+def scorecard_title(card: Scorecard) -> str:
     return f"duel scorecard — run {card.run['id']} ({card.run['status']})"
 
 
-def _settings_line(card: Scorecard) -> str:
+def settings_line(card: Scorecard) -> str:
     s = card.run["settings"]
     keys = ("method", "shots", "limit", "seed", "n_ctx", "max_tokens", "threads")
     return ", ".join(f"{k} {s.get(k) if s.get(k) is not None else 'default'}" for k in keys)
@@ -162,9 +162,9 @@ def _settings_line(card: Scorecard) -> str:
 
 def to_markdown(card: Scorecard) -> str:
     parts = [
-        f"# {_title(card)}",
+        f"# {scorecard_title(card)}",
         "",
-        f"Created {card.run['created_at']}; settings: {_settings_line(card)}.",
+        f"Created {card.run['created_at']}; settings: {settings_line(card)}.",
         "",
     ]
     parts += ["## Models", "", models_frame(card).to_markdown(index=False), ""]
@@ -281,65 +281,8 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-_CSS = """
-body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
-h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2rem; }
-table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; }
-th { background: #f2f2f2; } tr:nth-child(even) td { background: #fafafa; }
-.sig { color: #0a6; font-weight: 600; } .ns { color: #666; } .note { color: #555; font-size: 0.8rem; }
-.warn { color: #b60; font-weight: 600; }
-"""
-
-
-def to_html(card: Scorecard) -> str:
-    """One self-contained page: inline CSS, no scripts, no external resources."""
-    e = html.escape
-    body = [
-        f"<h1>{e(_title(card))}</h1>",
-        f"<p>Created {e(card.run['created_at'])}; {e(_settings_line(card))}</p>",
-    ]
-    body += ["<h2>Models</h2>", models_frame(card).to_html(index=False, border=0)]
-    body += ["<h2>Results</h2>", results_frame(card).to_html(index=False, border=0)]
-    body.append("<h2>Baselines</h2><ul>")
-    for line in card.suites.values():
-        body.append(f"<li><b>{e(line.name)}</b>: {e(baseline_heading(line))}<ul>")
-        for row in card.rows:
-            if row.suite == line.name and row.baseline_verdict:
-                css = "sig" if row.beats_majority else "warn"
-                body.append(f"<li>{e(row.model)}: <span class='{css}'>{e(row.baseline_verdict)}</span></li>")
-        body.append("</ul></li>")
-    body.append("</ul>")
-    body.append("<h2>Head to head</h2><ul>")
-    for h in card.head_to_head:
-        css = "sig" if h.winner else "ns"
-        settle = f"; {e(h.settle_text)}" if h.settle_text else ""
-        body.append(
-            f"<li><b>{e(h.suite)}</b> ({e(METRIC_LABELS.get(h.metric, h.metric))}): {e(h.model_a)} "
-            f"{h.value_a:.3f} vs {e(h.model_b)} {h.value_b:.3f} — <span class='{css}'>{e(h.verdict)}</span>; "
-            f"{e(h.detail)}{settle}</li>"
-        )
-    if not card.head_to_head:
-        body.append("<li>(needs two models on the same items)</li>")
-    body.append("</ul>")
-    for suite, per_model in card.confusion.items():
-        import pandas as pd
-
-        for model, table in per_model.items():
-            frame = pd.DataFrame(table).T
-            frame.index.name = "true \\ predicted"
-            body.append(f"<h2>Confusion matrix: {e(suite)} — {e(model)}</h2>")
-            body.append(frame.to_html(border=0))
-    body.append(f"<p class='note'>{e(NOTES)}</p>")
-    return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{e(_title(card))}</title><style>{_CSS}</style></head><body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
-    )
-
-
 def render(card: Scorecard, fmt: str) -> str:
+    """A text format (everything but png) as a string."""
     if fmt == "md":
         return to_markdown(card)
     if fmt == "csv":
@@ -347,16 +290,28 @@ def render(card: Scorecard, fmt: str) -> str:
     if fmt == "json":
         return to_json(card)
     if fmt == "html":
+        from benchmarks.export_html import to_html
+
         return to_html(card)
+    if fmt == "svg":
+        from benchmarks.export_html import summary_svg
+
+        return summary_svg(card)
     if fmt == "items-csv":
         return items_frame(card).to_csv(index=False)
     from models.errors import DuelError
 
+    if fmt == "png":
+        raise DuelError("png is binary: write it to a file with -o FILE.png")
     raise DuelError(f"unknown format '{fmt}' (formats: {', '.join(FORMATS)})")
 
 
 def export_scorecard(card: Scorecard, fmt: str, path: Path) -> Path:
-    text = render(card, fmt)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    if fmt == "png":
+        from benchmarks.export_html import summary_png
+
+        path.write_bytes(summary_png(card))
+    else:
+        path.write_text(render(card, fmt), encoding="utf-8")
     return path

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,8 @@ import pytest
 
 from benchmarks.arena.leaderboard import build_leaderboard
 from benchmarks.arena.store import ArenaStore, BattleRecord
+from benchmarks.chart_data import leaderboard_chart
+from tests.browser import external_references
 from tui.cli import main
 
 Q = [{"role": "user", "content": "Q"}]
@@ -93,9 +94,27 @@ def test_every_format(votes: None, tmp_path: Path, capsys: pytest.CaptureFixture
     out = tmp_path / "board.html"
     assert main(["leaderboard", "-o", str(out)]) == 0  # format from the suffix
     page = out.read_text()
-    assert "<svg" in page and page.count("<circle") == 3 and LONG in page
-    assert not re.search(r"(src|href)\s*=", page) and "<script" not in page  # nothing fetched
+    assert page.count("<svg") == 1 and "data-chart='ratings'" in page and LONG in page
+    assert f">{LONG}</text>" in page  # the chart's labels are text, not paths
+    assert external_references(page) == [] and "<script" not in page  # nothing fetched
     assert main(["leaderboard", "-o", str(tmp_path / "board.txt")]) == 2
+
+
+def test_the_ratings_chart_alone(votes: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    board = build_leaderboard("human", resamples=1000)
+    panel = leaderboard_chart(board)
+    assert [b.label for b in panel.bars] == board.models and not panel.from_zero
+    assert [(b.value, b.low, b.high) for b in panel.bars] == [
+        (s.rating, s.ci_low, s.ci_high) for s in board.standings
+    ]
+    assert [r.value for r in panel.references] == [1000.0]
+    assert main(["leaderboard", "--format", "svg"]) == 0  # svg may go to stdout
+    svg = capsys.readouterr().out
+    assert svg.startswith("<?xml") and "<svg" in svg and f">{LONG}</text>" in svg
+    assert main(["leaderboard", "-o", str(tmp_path / "ratings.png")]) == 0
+    assert (tmp_path / "ratings.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert main(["leaderboard", "--format", "png"]) == 2  # binary: only to a file
+    assert "png is binary" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("width", [80, 60])

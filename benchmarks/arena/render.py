@@ -1,17 +1,21 @@
-"""The leaderboard as Markdown, CSV, JSON or HTML (one self-contained page with an SVG chart)."""
+"""The leaderboard as Markdown, CSV, JSON or HTML (one self-contained page with the ratings chart), or
+the chart alone as SVG or PNG."""
 
 from __future__ import annotations
 
-import html
 import json
-import math
 from pathlib import Path
 from typing import Any
 
+from benchmarks import chart_figures as figures
+from benchmarks import chart_render as draw
 from benchmarks.arena.leaderboard import METHOD, Leaderboard
+from benchmarks.chart_data import leaderboard_chart
+from benchmarks.chart_render import Build
+from benchmarks.html_page import e, figure, frame_html, page
 from models.errors import DuelError
 
-FORMATS = ("md", "csv", "json", "html")
+FORMATS = ("md", "csv", "json", "html", "svg", "png")
 
 
 def standings_frame(board: Leaderboard, *, display: bool = True) -> Any:
@@ -83,77 +87,53 @@ def to_json(board: Leaderboard) -> str:
     return json.dumps(board.to_json(), indent=2, ensure_ascii=False)
 
 
-def rating_chart_svg(board: Leaderboard, width: int = 760) -> str:
-    """Each model's rating (dot) and 95% interval (bar) on one axis, best at the top."""
-    e = html.escape
-    label_w, row_h, top, pad = 260, 26, 28, 20
-    plot_w = width - label_w - pad
-    finite = [v for s in board.standings for v in (s.ci_low, s.ci_high, s.rating) if math.isfinite(v)]
-    low, high = min(finite), max(finite)
-    step = 50 if high - low <= 400 else 100 if high - low <= 1000 else 250
-    low, high = math.floor(low / step) * step, math.ceil(high / step) * step
-    span = max(high - low, 1)
-
-    def x(value: float) -> float:
-        return label_w + (value - low) / span * plot_w
-
-    height = top + row_h * len(board.standings) + 10
-    out = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-        f"role='img' aria-label='ratings with 95% intervals'>"
-    ]
-    for tick in range(int(low), int(high) + 1, step):
-        out.append(
-            f"<line x1='{x(tick):.1f}' y1='{top - 6}' x2='{x(tick):.1f}' y2='{height - 6}' stroke='#e3e3e3'/>"
-            f"<text x='{x(tick):.1f}' y='{top - 10}' font-size='11' text-anchor='middle' fill='#666'>"
-            f"{tick}</text>"
-        )
-    for row, s in enumerate(board.standings):
-        y = top + row * row_h + row_h / 2
-        out.append(
-            f"<text x='{label_w - 8}' y='{y + 4:.1f}' font-size='12' text-anchor='end'>{e(s.model)}</text>"
-            f"<line x1='{x(s.ci_low):.1f}' y1='{y:.1f}' x2='{x(s.ci_high):.1f}' y2='{y:.1f}' "
-            f"stroke='#4a7ab8' stroke-width='3'/>"
-            f"<circle cx='{x(s.rating):.1f}' cy='{y:.1f}' r='4.5' fill='#1d3f6e'>"
-            f"<title>{e(s.model)}: {s.rating:.0f} ({s.ci_low:.0f} – {s.ci_high:.0f})</title></circle>"
-        )
-    out.append("</svg>")
-    return "".join(out)
+def _chart_builder(board: Leaderboard, title: str | None = None) -> Build:
+    panel = leaderboard_chart(board)
+    return lambda look: figures.interval_figure((panel,), board.models, look, title=title)
 
 
-_CSS = """
-body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
-h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2rem; }
-table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; }
-th { background: #f2f2f2; } .note { color: #555; font-size: 0.8rem; }
-"""
+def rating_chart_svg(board: Leaderboard) -> str:
+    """Each model's rating (dot) and 95% interval (whiskers), best at the top, for the HTML page."""
+    return draw.svg(_chart_builder(board), draw.INLINE, "ratings", "ratings with 95% intervals")
+
+
+def chart_svg(board: Leaderboard) -> str:
+    """The ratings chart alone, as a standalone SVG file."""
+    return draw.svg(_chart_builder(board, _title(board)), draw.STANDALONE)
+
+
+def chart_png(board: Leaderboard) -> bytes:
+    return draw.png(_chart_builder(board, _title(board)))
+
+
+def _title(board: Leaderboard) -> str:
+    return f"duel arena leaderboard ({board.voter})"
 
 
 def to_html(board: Leaderboard) -> str:
-    """One page: inline CSS and SVG, no scripts, nothing fetched from the network."""
-    e = html.escape
-    title = f"duel arena leaderboard ({board.voter})"
+    """One page (benchmarks/html_page.py): inline CSS and SVG, nothing fetched from the network."""
+    caption = (
+        "Ratings on the Elo scale (dot) with 95% bootstrap intervals (whiskers), best at the top; "
+        "dashed: the pool's mean."
+    )
     body = [
-        f"<h1>{e(title)}</h1>",
+        f"<h1>{e(_title(board))}</h1>",
         f"<p>{e(_summary(board))}</p>",
-        rating_chart_svg(board),
-        standings_frame(board).to_html(index=False, border=0),
+        figure(rating_chart_svg(board), caption, "ratings"),
+        frame_html(standings_frame(board)),
         "<h2>Win rates</h2>",
-        win_rate_frame(board).to_html(border=0),
+        frame_html(win_rate_frame(board), index=True),
         f"<p>{e(_sentence(board.position.describe()))}.</p>",
         f"<p class='note'>{e(METHOD)}</p>",
     ]
-    return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
-    )
+    return page(_title(board), body)
 
 
 def render(board: Leaderboard, fmt: str) -> str:
-    renderers = {"md": to_markdown, "csv": to_csv, "json": to_json, "html": to_html}
+    """A text format (everything but png) as a string."""
+    renderers = {"md": to_markdown, "csv": to_csv, "json": to_json, "html": to_html, "svg": chart_svg}
+    if fmt == "png":
+        raise DuelError("png is binary: write it to a file with -o FILE.png")
     if fmt not in renderers:
         raise DuelError(f"unknown format '{fmt}' (formats: {', '.join(FORMATS)})")
     return renderers[fmt](board)
@@ -161,5 +141,8 @@ def render(board: Leaderboard, fmt: str) -> str:
 
 def write(board: Leaderboard, fmt: str, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(board, fmt), encoding="utf-8")
+    if fmt == "png":
+        path.write_bytes(chart_png(board))
+    else:
+        path.write_text(render(board, fmt), encoding="utf-8")
     return path

@@ -1,5 +1,6 @@
 """Small pieces the headless commands share: Ctrl-C handling, lower bounds of numeric options, and
-the output format of commands that print a report or write it to a file (scorecard, leaderboard)."""
+the output format of commands that print a report or write it to a file (scorecard, leaderboard:
+text formats, and the chart alone as svg or png)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ SUFFIX_FORMATS = {
     ".json": "json",
     ".html": "html",
     ".htm": "html",
+    ".svg": "svg",
+    ".png": "png",
 }
 
 
@@ -41,7 +44,9 @@ def choose_format(
             formats = "|".join(dict.fromkeys(suffixes.values()))
             raise DuelError(f"cannot tell the format from '{output.name}': pass --format {formats}")
     if fmt == "table" and output is not None:
-        raise DuelError("--format table is for the terminal: write a file as md, csv, json or html")
+        raise DuelError("--format table is for the terminal: write a file as md, csv, json, html, svg or png")
+    if fmt == "png" and output is None:
+        raise DuelError("png is binary: write it to a file with -o FILE.png")
     return fmt or ("table" if sys.stdout.isatty() else "md")
 
 

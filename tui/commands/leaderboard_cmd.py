@@ -28,6 +28,7 @@ EXAMPLES = """examples:
   duel leaderboard --voter judge:qwen2.5-coder-0.5b  the votes of one judge model
   duel leaderboard --voter all --format md -o board.md
   duel leaderboard --format html -o board.html       one self-contained page with a chart
+  duel leaderboard -o ratings.svg                    the ratings chart alone (also -o ratings.png)
   duel leaderboard --json | jq '.standings[0]'       {"rank": 1, "model": ..., "rating": ..., "ci_low": ...,
                                                      "ci_high": ..., "votes": ..., "wins": ..., ...}
 
@@ -49,8 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     board.add_argument(
         "--format",
-        choices=("table", "md", "csv", "json", "html"),
-        help="output format (default: tables on a terminal, md when piped or with -o FILE.md)",
+        choices=("table", "md", "csv", "json", "html", "svg", "png"),
+        help="output format (default: tables on a terminal, md when piped or with -o FILE.md); svg, png: "
+        "the ratings chart alone (png needs -o)",
     )
     board.add_argument("--json", action="store_true", help="the same as --format json: everything, on stdout")
     board.add_argument(

@@ -1,4 +1,5 @@
-"""`duel scorecard RUN_ID|last`: a run's scorecard as terminal tables, Markdown, CSV, JSON or HTML."""
+"""`duel scorecard RUN_ID|last`: a run's scorecard as terminal tables, Markdown, CSV, JSON or HTML, or
+its summary chart alone as SVG or PNG."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ SCORECARD_EXAMPLES = """examples:
                                                  "model": ..., "value": ..., ...}], "head_to_head": [...],
                                                  "items": [...]} on stdout: every field in full
   duel scorecard last --format md -o card.md
-  duel scorecard 3 --format html -o card.html    one self-contained page
+  duel scorecard 3 --format html -o card.html    one self-contained page with charts (works offline)
+  duel scorecard last -o card.svg                the summary chart alone (every suite's headline metric
+  duel scorecard last -o card.png                with 95% intervals): for a README, an issue, a chat
   duel scorecard 3 --format json -o card.json    every per-item result with the exact text sent, the
                                                  options and log-probabilities (re-score it yourself)
   duel scorecard 3 -o items.items.csv            one row per item and model (also --format items-csv)
@@ -70,9 +73,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     card.add_argument("run", metavar="RUN_ID|last", help="run id from `duel runs`, or 'last'")
     card.add_argument(
         "--format",
-        choices=("table", "md", "csv", "json", "html", "items-csv"),
+        choices=("table", "md", "csv", "json", "html", "items-csv", "svg", "png"),
         help="output format (default: table on a terminal, md when piped or with -o FILE.md); items-csv: "
-        "one row per item and model",
+        "one row per item and model; svg, png: the summary chart alone (png needs -o)",
     )
     add_metric_option(card)
     card.add_argument(
@@ -102,7 +105,8 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
         sys.stdout.write(render(card, fmt))
         return 0
     path = export_scorecard(card, fmt, args.output.expanduser())
-    print(f"wrote {fmt} scorecard of run {card.run['id']} to {path}")
+    what = "summary chart" if fmt in ("svg", "png") else "scorecard"
+    print(f"wrote the {fmt} {what} of run {card.run['id']} to {path}")
     return 0
 
 
@@ -113,5 +117,8 @@ def _print_tables(card: Scorecard) -> None:
 
     console = Console()
     print_scorecard(console, card)
-    more = f"every field: duel scorecard {card.run['id']} --json; a file: -o FILE.md|csv|json|html|items.csv"
+    more = (
+        f"every field: duel scorecard {card.run['id']} --json; "
+        "a file: -o FILE.md|csv|json|html|items.csv; the chart: -o FILE.svg|png"
+    )
     console.print(more, style="dim", highlight=False)

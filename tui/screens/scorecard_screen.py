@@ -121,6 +121,7 @@ class ScorecardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="scorecard", exit_on_error=False)
     def _build(self) -> None:
+        from benchmarks.item_texts import item_texts
         from benchmarks.scorecard import build_scorecard
         from models.errors import DuelError
 
@@ -133,7 +134,7 @@ class ScorecardScreen(Screen[None]):
         except Exception as exc:  # shown on the screen, never a crash
             self.post_message(self.CardFailed(f"{type(exc).__name__}: {exc}"))
             return
-        self.post_message(self.CardReady(card, _prompts(card), recommendations))
+        self.post_message(self.CardReady(card, item_texts(card), recommendations))
 
     def on_scorecard_screen_card_failed(self, message: CardFailed) -> None:
         self.query_one("#card-title", Static).update(
@@ -263,23 +264,3 @@ def _recommend(card: Scorecard) -> list[TaskRecommendation]:
     with ResultsStore() as store:
         return recommend(store, tasks, models=models, suites=set(card.suites), chat=chat_timings())
 
-
-def _prompts(card: Scorecard) -> dict[tuple[str, str], str]:
-    """Item texts for the items table, from the suites (a deleted suite just shows none)."""
-    from benchmarks.suites import load_suite
-    from models.errors import DuelError
-    from tui.widgets.bench_relay import item_prompt
-
-    prompts: dict[tuple[str, str], str] = {}
-    wanted: dict[str, set[str]] = {}
-    for result in card.items:
-        wanted.setdefault(result.suite, set()).add(result.item_id)
-    for name, ids in wanted.items():
-        try:
-            suite = load_suite(name)
-        except DuelError:
-            continue
-        for item in suite.items:
-            if item.id in ids:
-                prompts[(name, item.id)] = item_prompt(suite, item)
-    return prompts

@@ -13,6 +13,7 @@ from typing import Any
 
 from textual.message import Message
 
+from benchmarks.item_texts import answer_of
 from benchmarks.results import ItemResult
 
 
@@ -45,12 +46,7 @@ class FeedEntry:
     @property
     def answer(self) -> str:
         """What the feed shows: the parsed prediction, or the summary."""
-        result = self.result
-        if result.error:
-            return f"error: {result.error}"
-        if self.task == "summarize":
-            return (result.output or "").strip() or "(empty)"
-        return "unparseable" if result.score.prediction is None else str(result.score.prediction)
+        return answer_of(self.result, self.task)
 
     @property
     def key(self) -> str:

@@ -16,8 +16,9 @@ from typing import Any
 from textual.message import Message
 
 from benchmarks import events as ev
+from benchmarks.item_texts import item_prompt
 from benchmarks.results import PROPORTION_METRICS, ItemResult
-from benchmarks.suites import LETTERS, Item, Suite
+from benchmarks.suites import Suite
 from tui.widgets.bench_messages import BenchBatch, FeedEntry, TaskScore
 
 BOOTSTRAP_EVERY_S = 1.0  # a bootstrap interval (ROUGE) is recomputed at most this often while running
@@ -30,14 +31,6 @@ IMMEDIATE = (
     ev.Notice,
     ev.RunFinished,
 )
-
-
-def item_prompt(suite: Suite, item: Item) -> str:
-    """The item as a person reads it: the text, and the lettered options of a multiple-choice item."""
-    if not item.choices:
-        return item.text
-    options = "\n".join(f"{LETTERS[i]}. {choice}" for i, choice in enumerate(item.choices))
-    return f"{item.text}\n{options}"
 
 
 class BenchRelay:
