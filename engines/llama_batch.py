@@ -1,33 +1,39 @@
 """Continuous batching for the llama.cpp engine: many chat replies decoded together in one context.
 
-Why: on a CPU, one llama.cpp decode of B tokens costs far less than B decodes of one token (the
-weights are read once per decode: Qwen2.5-0.5B makes 28 tokens/s at B=1 and 109 at B=8 on two
-cores, LLAMA_CPP_NOTES). Generating the replies of a benchmark's items side by side is what
+Why: on a CPU, one llama.cpp decode of B tokens costs less than B decodes of one token (the weights
+are read once per decode, and the threads meet at each operation's barrier once instead of B times;
+LLAMA_CPP_NOTES has the curve). Generating the replies of a benchmark's items side by side is what
 llama-server's parallel slots and vLLM's continuous batching do; this does it in-process.
 
 How:
-- A side context on the loaded model (llama_ctx.side_context, one unified KV cache): sequence 0
-  holds the prompt prefix most requests share (template, instruction, few-shot exemplars), evaluated
-  once; sequences 1..slots carry replies. A reply starts as a copy of the part of sequence 0 its own
-  prompt shares (`llama_memory_seq_cp` tags cells, it moves no data) and reads the rest itself.
+- A side context on the loaded model (llama_ctx.side_context) in which every sequence has a KV
+  stream of its own (`kv_unified` off). With one unified cache each token's attention would run over
+  every sequence's cells, masked: measured here on Qwen2.5-0.5B with 8 sequences of 350 tokens, that
+  made a decode ~35% dearer in CPU time (23 against 36 tokens per CPU-second). Own streams also keep
+  each sequence's cells in order from cell 0, as in the single-stream context (see "Same answers").
+- Sequence 0 holds the prompt prefix most requests share (template, instruction, few-shot
+  exemplars), evaluated once. A reply starts as a copy of that stream (`llama_memory_seq_cp`; a
+  copy between streams copies the buffer) cut back to the part its own prompt shares, and reads
+  the rest itself.
 - Each decode carries the last sampled token of every generating sequence plus chunks of the
-  prompts still being read, DECODE_TOKENS at most: a long prompt takes a few decodes instead of
-  stalling the others for one long one.
-- A finished sequence frees its cells and its slot takes the next request at once (continuous
+  prompts still being read, DECODE_TOKENS at most, in sequence order (llama.cpp splits a
+  multi-stream batch into micro-batches of consecutive sequence ids with equal token counts): a
+  long prompt takes a few decodes instead of stalling the others for one long one.
+- A finished sequence frees its stream and its slot takes the next request at once (continuous
   batching); its result is yielded the moment it is complete.
 - Each reply has its own llama.cpp sampler chain (greedy, or seeded sampling with its own random
   state) and its own ReplyProgress (end-of-generation tokens, stop strings, max tokens), the same
   objects the single-stream path uses, so both stop alike.
-- Memory (`plan_batch`): the cache needs the shared prefix plus, per slot, the longest prompt rest and
-  reply of any request. A plan that would not fit in free memory runs with fewer slots, with a note.
+- Memory (`plan_batch`): every stream holds the longest prompt + reply of any request. A plan that
+  would not fit in free memory runs with fewer slots, with a note.
 
-Same answers? Batched greedy replies match one-at-a-time replies token for token on f32 weights in
-our tests, but the logits are not bit-identical: llama.cpp multiplies a one-token batch with
-`ggml_vec_dot_*` and a batch of two or more rows with llamafile's tinyBLAS (sgemm.cpp: "only enable
-sgemm for prompt processing", n < 2 returns false), which sum in a different order, and the attention
-of a sequence spreads over other cache cells. The differences are rounding-sized (see
-tests/test_llama_batch.py), so a near-tie between two tokens can go either way; quantized weights
-(repacked Q4 kernels have separate gemv/gemm paths) make that more likely.
+Same answers? llama.cpp does not promise bit-identical logits between a one-token decode and a
+batch: a one-row product goes through `ggml_vec_dot_*` and two rows or more through llamafile's
+tinyBLAS (sgemm.cpp: `n < 2` returns false) or the repacked Q4_K gemm, which sum in other orders.
+On f32 weights the differences are ~1e-7 relative and batched greedy replies equal one-at-a-time
+ones token for token (tests/test_llama_batch.py). On the bundled Q4_K_M Qwen, llama.cpp's own
+context already gives logits 2.7% (max relative) apart for the same token decoded alone or inside
+a multi-token batch, so replies can part at a near-tie; perf/gen_batch.py counts how often.
 """
 
 from __future__ import annotations
@@ -56,12 +62,21 @@ ContextBytes = Callable[[int, int], int]
 
 @dataclass(frozen=True)
 class BatchPlan:
-    """How a set of requests will be decoded: slots, the shared prefix and the cache size."""
+    """How a set of requests will be decoded: slots, the shared prefix and the stream size."""
 
     slots: int  # sequences generating at once (0 or 1: run one at a time instead)
-    n_ctx: int  # cells of the unified KV cache
+    n_per_seq: int  # cells of each sequence's KV stream
     anchor: tuple[int, ...] = ()  # prompt prefix shared by most requests, held by sequence 0
     note: str | None = None  # why fewer slots than asked for, for the user
+
+    @property
+    def n_seq(self) -> int:
+        """Sequences in the context: the slots, plus sequence 0 when there is a shared prefix."""
+        return self.slots + (1 if self.anchor else 0)
+
+    @property
+    def n_ctx(self) -> int:
+        return self.n_seq * self.n_per_seq
 
 
 @dataclass
@@ -126,12 +141,12 @@ def plan_batch(
     name: str = "model",
     free_bytes: int | None = None,
 ) -> BatchPlan:
-    """Slots and cache size for `prompts` (tokens) with `budgets` (reply tokens each).
+    """Slots and stream size for `prompts` (tokens) with `budgets` (reply tokens each).
 
-    The unified cache holds the shared prefix once plus, per slot, the longest (prompt rest + reply)
-    of any request, since a slot may take any of them. The slots are the most, up to `parallel`,
-    whose context fits in MEMORY_SHARE of the available memory (psutil); fewer than asked because of
-    memory comes with a note. Fewer than two slots means: run one at a time.
+    Each sequence's stream holds the longest prompt + reply of any request, since a slot may take
+    any of them. The slots are the most, up to `parallel`, whose context fits in MEMORY_SHARE of the
+    available memory (psutil); fewer than asked because of memory comes with a note. Fewer than two
+    slots means: run one at a time.
     """
     if free_bytes is None:
         from models.memory import free_memory_bytes
@@ -141,14 +156,11 @@ def plan_batch(
     if wanted < 2:
         return BatchPlan(wanted, 0)
     anchor = shared_prefix(prompts)
-    per_slot = max(len(p) - reused(anchor, p) + max(b, 0) for p, b in zip(prompts, budgets, strict=True))
+    per_seq = _padded(max(len(p) + max(b, 0) for p, b in zip(prompts, budgets, strict=True)))
     budget = int(free_bytes * MEMORY_SHARE)
 
-    def n_ctx(slots: int) -> int:
-        return _padded(len(anchor) + slots * per_slot)
-
     def need(slots: int) -> int:
-        return context_bytes(n_ctx(slots), DECODE_TOKENS)
+        return context_bytes(BatchPlan(slots, per_seq, anchor).n_ctx, DECODE_TOKENS)
 
     slots = wanted
     while slots >= 2 and need(slots) > budget:
@@ -160,9 +172,7 @@ def plan_batch(
             f"{name}: generating {instead} instead of {wanted}: {wanted} sequences would need about "
             f"{need(wanted) / GiB:.1f} GiB for their context and {budget / GiB:.1f} GiB may be used"
         )
-    if slots < 2:
-        return BatchPlan(slots, 0, anchor, note)
-    return BatchPlan(slots, n_ctx(slots), anchor, note)
+    return BatchPlan(slots, per_seq if slots >= 2 else 0, anchor, note)
 
 
 # ---------------------------------------------------------------------------------------- running
@@ -187,9 +197,13 @@ def run_batch(
     if not jobs:
         return
     n_batch = max(DECODE_TOKENS, 2 * plan.slots)
-    ctx = side_context(llm, n_ctx=plan.n_ctx, n_seq_max=plan.slots + 1, n_batch=n_batch, n_ubatch=n_batch)
+    ctx = side_context(
+        llm, n_ctx=plan.n_ctx, n_seq_max=plan.n_seq, n_batch=n_batch, n_ubatch=n_batch, unified=False
+    )
     batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
     memory = llama_cpp.llama_get_memory(ctx.ctx)
+    anchor = list(plan.anchor)
+    first_seq = 1 if anchor else 0  # sequence 0 holds the shared prefix
     pending = deque(jobs)
     slots: list[_Slot | None] = [None] * plan.slots
     admitted = 0
@@ -217,7 +231,6 @@ def run_batch(
             yield pending.popleft().index, GenerationResult("", CANCELLED_BEFORE_START)
 
     try:
-        anchor = list(plan.anchor)
         for start in range(0, len(anchor), n_batch):
             if stopped():
                 yield from cancel_all()
@@ -231,7 +244,7 @@ def run_batch(
             if stopped():
                 yield from cancel_all()
                 return
-            # Free slots take the next requests; sequence 0's shared prefix is copied, not recomputed.
+            # Free slots take the next requests, starting from a copy of the shared prefix.
             for i in range(len(slots)):
                 while slots[i] is None and pending:
                     job = pending.popleft()
@@ -239,15 +252,23 @@ def run_batch(
                     if job.progress.finish is not None:  # nothing to generate (a zero budget)
                         yield job.index, GenerationResult(job.progress.flush(), job.progress.stats(now))
                         continue
+                    seq = first_seq + i
                     keep = reused(anchor, job.prompt)
-                    if keep:
-                        llama_cpp.llama_memory_seq_cp(memory, 0, i + 1, 0, keep)
-                    slots[i] = _Slot(i + 1, job, keep, admitted)
+                    if keep:  # between streams a copy is of the whole stream; cut it back after
+                        llama_cpp.llama_memory_seq_cp(memory, 0, seq, -1, -1)
+                        llama_cpp.llama_memory_seq_rm(memory, seq, keep, -1)
+                    slots[i] = _Slot(seq, job, keep, admitted)
                     admitted += 1
             active = [s for s in slots if s is not None]
             if not active:
                 continue
-            # One token for every generating sequence, then prompt chunks, oldest request first.
+            # One token for every generating sequence; the rest of the decode goes to prompt
+            # chunks, oldest request first; tokens are laid out in sequence order.
+            room = n_batch - sum(1 for s in active if not s.reading)
+            takes: dict[int, int] = {}
+            for slot in sorted((s for s in active if s.reading), key=lambda s: s.admitted):
+                takes[slot.seq] = min(room, len(slot.job.prompt) - slot.n_past)
+                room -= takes[slot.seq]
             n = 0
             rows: list[tuple[_Slot, int]] = []
             for slot in active:
@@ -256,19 +277,15 @@ def run_batch(
                     rows.append((slot, n))
                     slot.n_past += 1
                     n += 1
-            for slot in sorted((s for s in active if s.reading), key=lambda s: s.admitted):
+                    continue
                 prompt = slot.job.prompt
-                take = min(n_batch - n, len(prompt) - slot.n_past)
-                for k in range(take):
-                    pos = slot.n_past + k
+                for pos in range(slot.n_past, slot.n_past + takes[slot.seq]):
                     last = pos == len(prompt) - 1
                     put_token(batch, n, prompt[pos], pos, (slot.seq,), last)
                     if last:
                         rows.append((slot, n))
                     n += 1
-                slot.n_past += take
-                if n >= n_batch:
-                    break
+                slot.n_past += takes[slot.seq]
             decode(n)
             for slot, row in rows:
                 progress = slot.job.progress
@@ -280,7 +297,7 @@ def run_batch(
                     slot.next_token = token
                     continue
                 llama_cpp.llama_memory_seq_rm(memory, slot.seq, -1, -1)
-                slots[slot.seq - 1] = None
+                slots[slot.seq - first_seq] = None
                 yield slot.job.index, _finish(slot, time.perf_counter())
     finally:
         for job in jobs:

@@ -9,13 +9,17 @@ from collections.abc import Sequence
 from typing import Any
 
 
-def side_context(llm: Any, *, n_seq_max: int, n_batch: int, n_ubatch: int, n_ctx: int | None = None) -> Any:
-    """A new context on `llm`'s model: several sequences sharing one unified KV cache.
+def side_context(
+    llm: Any, *, n_seq_max: int, n_batch: int, n_ubatch: int, n_ctx: int | None = None, unified: bool = True
+) -> Any:
+    """A new context on `llm`'s model for several sequences.
 
     It copies the `Llama` object's context parameters (threads, KV cache types, attention settings),
-    so it computes what the engine's own context would. `kv_unified` makes every sequence draw
-    cells from one cache of `n_ctx` tokens (instead of n_ctx / n_seq_max each), which is what lets a
-    prefix be shared between sequences by `llama_memory_seq_cp` without copying any data.
+    so it computes what the engine's own context would. `unified`: every sequence draws cells from
+    one cache of `n_ctx` tokens, so `llama_memory_seq_cp` shares a prefix by tagging cells, but each
+    token's attention runs over every sequence's cells (masked). Not unified: each sequence has a
+    stream of n_ctx / n_seq_max cells of its own and attends to those only; a copy between
+    sequences copies the whole stream.
     """
     import llama_cpp
     from llama_cpp import _internals
@@ -24,7 +28,7 @@ def side_context(llm: Any, *, n_seq_max: int, n_batch: int, n_ubatch: int, n_ctx
     if n_ctx is not None:
         params.n_ctx = n_ctx
     params.n_seq_max = n_seq_max
-    params.kv_unified = True
+    params.kv_unified = unified
     params.n_batch = n_batch
     params.n_ubatch = n_ubatch
     return _internals.LlamaContext(model=llm._model, params=params, verbose=False)

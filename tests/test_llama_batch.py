@@ -207,7 +207,7 @@ def test_short_of_memory_the_batch_runs_smaller_with_a_note(
 def _ctx_for(engine: LlamaCppEngine, reqs, slots: int) -> int:
     prompts = [engine._tokenize_prompt(engine.render_chat(r.messages)) for r in reqs]
     budgets = [engine._budget(r.params, len(p)) for r, p in zip(reqs, prompts, strict=True)]
-    return plan_batch(prompts, budgets, slots, lambda n_ctx, ub: 0, free_bytes=1).n_ctx
+    return plan_batch(prompts, budgets, slots, lambda n_ctx, ub: 0, free_bytes=10**15).n_ctx
 
 
 # ---------------------------------------------------------------------------------------- planning
@@ -224,30 +224,31 @@ def test_shared_prefix_is_the_block_most_prompts_share() -> None:
     assert shared_prefix([[1, 2, 3]]) == ()
 
 
-def test_plan_sizes_the_cache_from_the_longest_request_and_fits_memory() -> None:
+def test_plan_sizes_every_stream_for_the_longest_request_and_fits_memory() -> None:
     prompts = [[9] * 50 + [i] * (10 + i) for i in range(6)]  # 50 shared tokens, rests of 10-15
-    budgets = [20] * 6
-    per_slot = 15 + 20  # the longest rest + its reply
+    budgets = [20] * 6  # the longest request: 65 prompt tokens + 20 -> streams of 256 cells
 
     def kv_bytes(n_ctx: int, n_ubatch: int) -> int:
         return n_ctx * 1000
 
     plan = plan_batch(prompts, budgets, 4, kv_bytes, free_bytes=10**9)
-    assert (plan.slots, plan.note) == (4, None)
+    assert (plan.slots, plan.note, plan.n_per_seq) == (4, None, CTX_PAD)
     assert plan.anchor == tuple([9] * 50)
-    assert plan.n_ctx == -(-(50 + 4 * per_slot) // CTX_PAD) * CTX_PAD
+    assert (plan.n_seq, plan.n_ctx) == (5, 5 * CTX_PAD), "the slots and the shared prefix's sequence"
 
     assert plan_batch(prompts, budgets, 16, kv_bytes, free_bytes=10**9).slots == 6, "not more than requests"
 
-    # 50 + 5 * 35 cells pad to 256, 50 + 6 * 35 to 512: room for 256 cells gives five slots.
-    room_for_256 = int(kv_bytes(256, 0) / MEMORY_SHARE) + 1
-    small = plan_batch(prompts, budgets, 6, kv_bytes, free_bytes=room_for_256, name="m")
+    room_for_five = int(kv_bytes(6 * CTX_PAD, 0) / MEMORY_SHARE) + 1
+    small = plan_batch(prompts, budgets, 6, kv_bytes, free_bytes=room_for_five, name="m")
     assert small.slots == 5 and small.note is not None and small.note.startswith("m: generating 5 at once")
 
     none = plan_batch(prompts, budgets, 4, kv_bytes, free_bytes=1000)
     assert none.slots < 2 and "one at a time" in (none.note or "")
-    assert plan_batch(prompts, budgets, 1, kv_bytes, free_bytes=1).slots == 1, "asked for one: no note"
-    assert plan_batch(prompts, budgets, 1, kv_bytes, free_bytes=1).note is None
+    one = plan_batch(prompts, budgets, 1, kv_bytes, free_bytes=1)
+    assert (one.slots, one.note) == (1, None), "asked for one at a time: no note"
+
+    distinct = plan_batch([[1, 2], [3, 4]], [10, 10], 2, kv_bytes, free_bytes=10**9)
+    assert distinct.anchor == () and distinct.n_seq == 2, "no shared prefix, no sequence for it"
 
 
 def test_engine_memory_estimate_grows_with_the_cache(tiny_engines: dict[str, LlamaCppEngine]) -> None:
