@@ -163,9 +163,8 @@ class ChatServer:
         self.httpd.server_close()
 
 
-def server_factory(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., ChatServer]]:
-    """Body of the `make_server` fixtures: `make(*replies, models=..., route=...)` starts a server;
-    all are stopped at the end. Proxy and key variables are cleared so requests go straight to it."""
+def clear_remote_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No API key, proxy or offline switch from the developer's shell reaches a local test server."""
     for name in (
         "DUEL_REMOTE_API_KEY",
         "HF_HUB_OFFLINE",
@@ -175,6 +174,12 @@ def server_factory(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Ch
         "all_proxy",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+def server_factory(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., ChatServer]]:
+    """Body of the `make_server` fixtures: `make(*replies, models=..., route=...)` starts a server;
+    all are stopped at the end. Proxy and key variables are cleared so requests go straight to it."""
+    clear_remote_env(monkeypatch)
     servers: list[ChatServer] = []
 
     def make(
