@@ -1,4 +1,5 @@
-"""Scorecard exports through pandas: Markdown, CSV, JSON (with every per-item result), HTML (one file)."""
+"""Scorecard exports through pandas: Markdown, CSV, JSON (with every per-item result and what was sent),
+HTML (one file), and a per-item CSV (`items-csv`: one row per item and model, re-scorable)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.results import ItemResult
-from benchmarks.scorecard import Scorecard, ScoreRow
+from benchmarks.scorecard import HeadToHead, Scorecard, ScoreRow, SuiteLine
 
-FORMATS = ("md", "csv", "json", "html")
+FORMATS = ("md", "csv", "json", "html", "items-csv")
 METRIC_LABELS = {
     "accuracy": "accuracy",
     "accuracy_norm": "accuracy (length-normalised)",
@@ -22,12 +23,20 @@ METRIC_LABELS = {
     "length_ratio": "length ratio",
 }
 NOTES = (
-    "Intervals are 95%: Wilson for accuracy-type metrics, bootstrap over items for macro-F1 and ROUGE. "
-    "Head-to-head: exact McNemar test (accuracy-type) or paired bootstrap (ROUGE-L) on the items both "
-    "models answered; p >= 0.05 is reported as no significant difference. latency/item is the mean "
-    "seconds per item; tok/s counts generated tokens; value/s = metric / latency per item; "
-    "value/GB = metric / model file size."
+    "Intervals are 95%: Wilson for accuracy-type metrics, bootstrap over items (2,000 resamples) for "
+    "macro-F1 and ROUGE. The headline metric is the suite's, except that a classification suite whose "
+    "largest class has more than 1.5x the items of its smallest leads with macro-F1 (accuracy still "
+    "shown); --metric chooses another. Baselines (classification, multiple choice): chance = mean of 1/k "
+    "options; majority = always answering the most frequent answer of the items scored; a model is "
+    "better than that only if a one-sided exact binomial test of its accuracy against the majority rate "
+    "gives p < 0.05. Head-to-head tests follow the headline metric on the items both models answered: "
+    "exact McNemar test (accuracy-type) or paired bootstrap (macro-F1, ROUGE); p >= 0.05 is reported as "
+    "no significant difference, with the items that would settle it at 80% power (McNemar sample size "
+    "from the discordant rates, or a normal approximation from the bootstrap standard error). "
+    "latency/item is the mean seconds per item; tok/s counts generated tokens; value/s = headline metric "
+    "/ latency per item; value/GB = headline metric / model file size."
 )
+NO_PROMPT = "not stored: computed before duel stored what it sent (results schema 3)"
 
 
 def format_value(value: Any, digits: int = 3) -> str:
@@ -53,6 +62,35 @@ def _other_metrics(row: ScoreRow) -> str:
     return "; ".join(parts)
 
 
+def vs_majority_cell(row: ScoreRow) -> str:
+    """The short form of a row's baseline verdict for the results table: does it beat always answering
+    the majority answer (one-sided exact binomial test, alpha 0.05)?"""
+    if row.beats_majority is None or row.majority_p_value is None:
+        return "—"
+    return f"{'yes' if row.beats_majority else 'no'} (p = {row.majority_p_value:.3g})"
+
+
+def baseline_heading(line: SuiteLine) -> str:
+    """A suite's baselines and headline metric in one sentence (Markdown, HTML and terminal alike)."""
+    base = line.baselines
+    metric = METRIC_LABELS.get(line.headline, line.headline)
+    if base is None:
+        return f"headline {metric} ({line.headline_reason})"
+    always = f"always answering {base.majority_label}: accuracy {base.majority_rate:.3f}"
+    if base.majority_macro_f1 is not None:
+        always += f", macro-F1 {base.majority_macro_f1:.3f}"
+    return (
+        f"answers {base.counts_text()}; chance {base.chance:.3f}; {always}; "
+        f"headline {metric} ({line.headline_reason})"
+    )
+
+
+def h2h_sentence(h: HeadToHead) -> str:
+    """The head-to-head line after the values: the verdict, the test's detail, and what would settle it."""
+    settle = f"; {h.settle_text}" if h.settle_text else ""
+    return f"{h.verdict}; {h.detail}{settle}"
+
+
 def results_frame(card: Scorecard) -> Any:
     """The human table: one row per suite x model."""
     import pandas as pd
@@ -67,6 +105,7 @@ def results_frame(card: Scorecard) -> Any:
                 "metric": METRIC_LABELS.get(row.metric, row.metric),
                 "value": format_value(row.value),
                 "95% CI": _ci(row.ci_low, row.ci_high),
+                "beats majority": vs_majority_cell(row),
                 "items": row.items,
                 "failures": row.failures,
                 "latency/item (s)": format_value(row.mean_latency_s),
@@ -130,12 +169,18 @@ def to_markdown(card: Scorecard) -> str:
     ]
     parts += ["## Models", "", models_frame(card).to_markdown(index=False), ""]
     parts += ["## Results", "", results_frame(card).to_markdown(index=False), ""]
-    parts += ["## Head to head", ""]
+    parts += ["## Baselines", ""]
+    for line in card.suites.values():
+        parts.append(f"- **{line.name}**: {baseline_heading(line)}")
+        for row in card.rows:
+            if row.suite == line.name and row.baseline_verdict:
+                parts.append(f"  - {row.model}: {row.baseline_verdict}")
+    parts += ["", "## Head to head", ""]
     if card.head_to_head:
         for h in card.head_to_head:
             parts.append(
                 f"- **{h.suite}** ({METRIC_LABELS.get(h.metric, h.metric)}): {h.model_a} "
-                f"{h.value_a:.3f} vs {h.model_b} {h.value_b:.3f} — {h.verdict}; {h.detail}"
+                f"{h.value_a:.3f} vs {h.model_b} {h.value_b:.3f} — {h2h_sentence(h)}"
             )
     else:
         parts.append("- (needs two models on the same items)")
@@ -144,7 +189,8 @@ def to_markdown(card: Scorecard) -> str:
 
 
 def item_json(card: Scorecard, result: ItemResult) -> dict[str, Any]:
-    """One per-item result as the JSON export lists it (its score in the stored form)."""
+    """One per-item result as the JSON export lists it: its score in the stored form, and `sent`,
+    exactly what the model was given (None for results stored before duel kept it)."""
     return {
         "suite": result.suite,
         "model": result.model_ref,
@@ -161,18 +207,68 @@ def item_json(card: Scorecard, result: ItemResult) -> dict[str, Any]:
         "completion_tokens": result.completion_tokens,
         "cached": result.cached,
         "cache_key": result.cache_key,
+        "sent": result.sent.to_json() if result.sent is not None else None,
     }
+
+
+def _json_cell(value: Any) -> str | None:
+    """A list or mapping as JSON in one CSV cell; empty or missing as an empty cell."""
+    return json.dumps(value, ensure_ascii=False) if value else None
+
+
+def items_frame(card: Scorecard) -> Any:
+    """The per-item CSV: one row per item and model, with what was sent, the answer key, the
+    prediction, the per-option log-probabilities or the raw output, so it can be re-scored alone.
+    Lists (options, messages, log-probabilities) are JSON in their cell."""
+    import pandas as pd
+
+    records = []
+    for r in card.items:
+        sent = r.sent
+        score = r.score
+        records.append(
+            {
+                "suite": r.suite,
+                "model": r.model_ref,
+                "model_sha256": card.model_sha256(r.model_ref),
+                "item_id": r.item_id,
+                "method": r.method,
+                "target": r.target,
+                "prediction": score.prediction,
+                "metric": score.metric,
+                "value": score.value,
+                "logprobs": _json_cell(dict(score.logprobs or {})),
+                "output": r.output,
+                "failed": r.failed,
+                "error": r.error,
+                "sent_kind": sent.kind if sent else None,
+                "context": sent.context if sent else None,
+                "options": _json_cell(list(sent.options) if sent else None),
+                "answers": _json_cell(list(sent.answers) if sent else None),
+                "messages": _json_cell([dict(m) for m in sent.messages] if sent else None),
+                "rendered_prompt": sent.rendered if sent else None,
+                "sent_note": None if sent else NO_PROMPT,
+                "latency_s": r.latency_s,
+                "prompt_tokens": r.prompt_tokens,
+                "completion_tokens": r.completion_tokens,
+                "cached": r.cached,
+            }
+        )
+    return pd.DataFrame.from_records(records)
 
 
 def to_json(card: Scorecard) -> str:
     payload = {
         "run": card.run,
         "models": card.models,
+        "metric_choice": card.metric_choice,
+        "suites": {name: line.to_json() for name, line in card.suites.items()},
         "results": flat_frame(card).to_dict(orient="records"),
-        "head_to_head": [h.to_json() for h in card.head_to_head],
+        "head_to_head": [{**h.to_json(), "settle": h.settle_text} for h in card.head_to_head],
         "confusion": card.confusion,
         "items": [item_json(card, r) for r in card.items],
         "notes": NOTES,
+        "sent_note": f"items[].sent is null where the prompt was {NO_PROMPT}",
     }
     return json.dumps(payload, indent=2, ensure_ascii=False, default=_json_default)
 
@@ -192,6 +288,7 @@ table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; }
 th { background: #f2f2f2; } tr:nth-child(even) td { background: #fafafa; }
 .sig { color: #0a6; font-weight: 600; } .ns { color: #666; } .note { color: #555; font-size: 0.8rem; }
+.warn { color: #b60; font-weight: 600; }
 """
 
 
@@ -204,12 +301,23 @@ def to_html(card: Scorecard) -> str:
     ]
     body += ["<h2>Models</h2>", models_frame(card).to_html(index=False, border=0)]
     body += ["<h2>Results</h2>", results_frame(card).to_html(index=False, border=0)]
+    body.append("<h2>Baselines</h2><ul>")
+    for line in card.suites.values():
+        body.append(f"<li><b>{e(line.name)}</b>: {e(baseline_heading(line))}<ul>")
+        for row in card.rows:
+            if row.suite == line.name and row.baseline_verdict:
+                css = "sig" if row.beats_majority else "warn"
+                body.append(f"<li>{e(row.model)}: <span class='{css}'>{e(row.baseline_verdict)}</span></li>")
+        body.append("</ul></li>")
+    body.append("</ul>")
     body.append("<h2>Head to head</h2><ul>")
     for h in card.head_to_head:
         css = "sig" if h.winner else "ns"
+        settle = f"; {e(h.settle_text)}" if h.settle_text else ""
         body.append(
-            f"<li><b>{e(h.suite)}</b>: {e(h.model_a)} {h.value_a:.3f} vs {e(h.model_b)} "
-            f"{h.value_b:.3f} — <span class='{css}'>{e(h.verdict)}</span>; {e(h.detail)}</li>"
+            f"<li><b>{e(h.suite)}</b> ({e(METRIC_LABELS.get(h.metric, h.metric))}): {e(h.model_a)} "
+            f"{h.value_a:.3f} vs {e(h.model_b)} {h.value_b:.3f} — <span class='{css}'>{e(h.verdict)}</span>; "
+            f"{e(h.detail)}{settle}</li>"
         )
     if not card.head_to_head:
         body.append("<li>(needs two models on the same items)</li>")
@@ -240,6 +348,8 @@ def render(card: Scorecard, fmt: str) -> str:
         return to_json(card)
     if fmt == "html":
         return to_html(card)
+    if fmt == "items-csv":
+        return items_frame(card).to_csv(index=False)
     from models.errors import DuelError
 
     raise DuelError(f"unknown format '{fmt}' (formats: {', '.join(FORMATS)})")

@@ -15,6 +15,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from benchmarks.results import SentPrompt
 from benchmarks.suites import LETTERS, Item, Suite
 from engines.base import GenerationParams, Message
 
@@ -53,6 +54,16 @@ def prompt_hash(prompt: LoglikPrompt | ChatPrompt) -> str:
             list(p.stop),
         ]
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()[:24]
+
+
+def sent_prompt(prompt: LoglikPrompt | ChatPrompt, rendered: str | None = None) -> SentPrompt:
+    """What is stored of a prompt: all of it, and for chat the text the model's template made of it."""
+    if isinstance(prompt, LoglikPrompt):
+        return SentPrompt("loglik", context=prompt.context, options=prompt.options, answers=prompt.answers)
+    p = prompt.params
+    params = {"max_tokens": p.max_tokens, "temperature": p.temperature, "top_p": p.top_p, "seed": p.seed,
+              "stop": list(p.stop)}
+    return SentPrompt("chat", messages=prompt.messages, params=params, rendered=rendered)
 
 
 def exemplars_for(suite: Suite, item: Item, shots: int) -> list[Item]:

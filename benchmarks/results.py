@@ -13,6 +13,9 @@ this form (so others can re-score them; results stored by earlier versions read 
 - summarize: rouge1, rouge2, rougeL (F-measure, Porter stemming, as rouge-score computes them),
   length_ratio (summary words / reference words)
 
+`SentPrompt` is exactly what the model was given for an item (stored with results computed since
+schema 3; None for older ones, which nobody can reconstruct for certain).
+
 Kept free of numpy/scipy so the store and the events import it cheaply.
 """
 
@@ -30,6 +33,9 @@ LENGTH_RATIO = "length_ratio"
 ITEM_VALUES = (CORRECT, CORRECT_NORM, *ROUGE_KEYS, LENGTH_RATIO)
 #: Suite metrics whose items are right (1) or wrong (0): Wilson intervals, McNemar tests.
 PROPORTION_METRICS = ("accuracy", "exact_match")
+#: What a scorecard's headline may be (`--metric`); "auto": the suite's own, or macro-F1 for an
+#: imbalanced classification suite (benchmarks/baselines.py).
+METRIC_CHOICES = ("auto", "accuracy", "accuracy_norm", "macro_f1", "exact_match", *ROUGE_KEYS)
 #: The per-item value each suite metric is the mean of.
 ITEM_VALUE_OF = {"accuracy": CORRECT, "exact_match": CORRECT, **{key: key for key in ROUGE_KEYS}}
 
@@ -89,6 +95,53 @@ class ItemScore:
 
 
 @dataclass(frozen=True)
+class SentPrompt:
+    """Exactly what was sent to the model for one item, so anyone can re-score it outside duel.
+
+    - loglik: `context` (the raw completion text after the template and the few-shot assembly, no
+      chat template) and the `options` scored as its continuations; `answers[i]` is the label or
+      letter `options[i]` stands for;
+    - chat: the chat `messages`, the generation `params`, and `rendered`, the prompt text the model's
+      chat template made of them (None where the engine does not render it itself, e.g. a server).
+    """
+
+    kind: str  # "loglik" | "chat"
+    context: str | None = None
+    options: tuple[str, ...] = ()
+    answers: tuple[str, ...] = ()
+    messages: tuple[Mapping[str, str], ...] = ()
+    params: Mapping[str, Any] | None = None
+    rendered: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.kind == "loglik":
+            return {
+                "kind": self.kind,
+                "context": self.context,
+                "options": list(self.options),
+                "answers": list(self.answers),
+            }
+        return {
+            "kind": self.kind,
+            "messages": [dict(m) for m in self.messages],
+            "params": dict(self.params or {}),
+            "rendered": self.rendered,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SentPrompt:
+        return cls(
+            kind=str(data["kind"]),
+            context=data.get("context"),
+            options=tuple(data.get("options", ())),
+            answers=tuple(data.get("answers", ())),
+            messages=tuple(dict(m) for m in data.get("messages", ())),
+            params=data.get("params"),
+            rendered=data.get("rendered"),
+        )
+
+
+@dataclass(frozen=True)
 class ItemResult:
     """One model's finished answer to one suite item."""
 
@@ -106,6 +159,7 @@ class ItemResult:
     completion_tokens: int | None
     cache_key: str
     cached: bool = False  # reused from an earlier run
+    sent: SentPrompt | None = None  # what the model was given; None for results stored before schema 3
 
 
 @dataclass(frozen=True)

@@ -54,11 +54,13 @@ class BenchRequest:
     threads: int | None = None  # None: the engine's default (all cores for the one model running)
     n_ctx: int = 4096
     max_tokens: int | None = None  # overrides the per-task generation limit
+    weights: str | None = None  # extra CPU buffer types llama.cpp may use; None: config.toml, else auto
 
     def settings(self) -> dict[str, Any]:
-        """What makes two runs the same run (threads only change speed, not results)."""
+        """What makes two runs the same run (threads and weight layout change speed, not answers)."""
         data = asdict(self)
         data.pop("threads")
+        data.pop("weights")
         return data
 
     def fingerprint(self) -> str:
@@ -194,7 +196,8 @@ class BenchRunner:
         selections = {s.name: select_items(s, req.limit, req.seed) for s in suites}
         if req.shots and not any(s.task in ("classify", "mc", "math") for s in suites):
             self.emit(ev.Notice("--shots applies to classify, multiple-choice and math suites only"))
-        config = {**req.settings(), "suites": [s.name for s in suites], "threads": req.threads}
+        config = {**req.settings(), "suites": [s.name for s in suites], "threads": req.threads,
+                  "weights": req.weights}
         run, resumed = self.store.start_or_resume(req.fingerprint(), config)
         self.run_id = run.id
         plan = tuple(ev.TaskPlan(m, s.name, len(selections[s.name])) for m in req.models for s in suites)
@@ -228,7 +231,7 @@ class BenchRunner:
         def progress(done: int, total: int, label: str) -> None:
             self.emit(ev.ModelProgress(model_ref, done, total, label))
 
-        options = LoadOptions(n_ctx=req.n_ctx, n_threads=req.threads)
+        options = LoadOptions(n_ctx=req.n_ctx, n_threads=req.threads, weights=req.weights)
         engine = self._open_engine(model_ref, options, progress=progress)
         try:
             load_s = time.perf_counter() - start

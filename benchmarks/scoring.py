@@ -104,6 +104,42 @@ def macro_f1(targets: Sequence[str], preds: Sequence[str | None], labels: Sequen
     return float(np.mean(f1s))
 
 
+@dataclass(frozen=True)
+class LabelCodes:
+    """Targets and predictions as integer codes, for macro-F1 over many resamples at once.
+
+    Codes 0..k-1 are the labels that occur as a target or a prediction (as `macro_f1` counts them);
+    a target outside the label set is -2 and a missing (unparseable) prediction -1, so neither ever
+    matches a label.
+    """
+
+    targets: np.ndarray
+    preds: np.ndarray
+    k: int
+
+    @classmethod
+    def of(cls, targets: Sequence[str], preds: Sequence[str | None], labels: Sequence[str]) -> LabelCodes:
+        present = [lab for lab in labels if lab in targets or lab in preds]
+        codes = {lab: k for k, lab in enumerate(present)}
+        t = np.array([codes.get(x, -2) for x in targets], dtype=int)
+        p = np.array([codes.get(x, -1) if x is not None else -1 for x in preds], dtype=int)
+        return cls(t, p, len(present))
+
+    def macro_f1(self, idx: np.ndarray) -> np.ndarray:
+        """Macro-F1 of the items at `idx` (shape (..., n): one resample per row), vectorised."""
+        if self.k == 0:
+            return np.full(idx.shape[:-1], math.nan)
+        t = self.targets[idx][..., None]  # (..., n, 1) against the labels (k,)
+        p = self.preds[idx][..., None]
+        labels = np.arange(self.k)
+        tp = np.sum((t == labels) & (p == labels), axis=-2)
+        fp = np.sum((t != labels) & (p == labels), axis=-2)
+        fn = np.sum((t == labels) & (p != labels), axis=-2)
+        denom = 2 * tp + fp + fn
+        f1 = np.divide(2 * tp, denom, out=np.zeros(tp.shape, dtype=float), where=tp > 0)
+        return f1.mean(axis=-1)
+
+
 def confusion(
     targets: Sequence[str], preds: Sequence[str | None], labels: Sequence[str]
 ) -> dict[str, dict[str, int]]:
@@ -176,22 +212,9 @@ def compute_metrics(
     if task == "classify" and n:
         targets = [str(r.target) for r in results]
         preds = [s.prediction for s in scores]
+        codes = LabelCodes.of(targets, preds, labels)
         value = macro_f1(targets, preds, labels)
-        present = [lab for lab in labels if lab in targets or lab in preds]
-        codes = {lab: k for k, lab in enumerate(present)}
-        t = np.array([codes.get(x, -2) for x in targets])
-        p = np.array([codes.get(x, -1) if x is not None else -1 for x in preds])
-
-        def resampled_f1(idx: np.ndarray) -> float:
-            tt, pp = t[idx], p[idx]
-            f1s = []
-            for k in range(len(present)):
-                tp = np.sum((tt == k) & (pp == k))
-                denom = 2 * tp + np.sum((tt != k) & (pp == k)) + np.sum((tt == k) & (pp != k))
-                f1s.append(2 * tp / denom if tp else 0.0)
-            return float(np.mean(f1s)) if f1s else math.nan
-
-        low, high = stats.bootstrap_ci(n, resampled_f1, seed)
+        low, high = stats.bootstrap_ci(n, codes.macro_f1, seed)
         metrics.append(Metric("macro_f1", value, low, high))
         result.confusion = confusion(targets, preds, labels)
     return result

@@ -10,6 +10,9 @@
 - `file_hashes`: sha256 of model files by (path, size, mtime), so big files are hashed once.
 - `suite_manifests`: the manifest (task, metric, labels) of every suite version with stored results, so
   a scorecard reports the metric the suite was run for, even after the suite is deleted.
+- `results.sent`, `prompts` and `prompt_parts` (schema 3): exactly what was sent for each item, each
+  prompt and each part of its texts stored once (benchmarks/sent_store.py). Results stored before
+  have none (NULL).
 
 Migrations run through models.sqlite_schema: each one and its version bump in one transaction.
 """
@@ -27,12 +30,13 @@ from typing import Any
 
 from benchmarks.errors import RunNotFoundError
 from benchmarks.results import ItemResult, ItemScore, ResultRecord
+from benchmarks.sent_store import load_sent, store_sent
 from benchmarks.suites import SuiteManifest
 from models import sqlite_schema
 from models.errors import DuelError
 from models.paths import ensure, results_db_file
 
-__all__ = ["SCHEMA_VERSION", "ItemResult", "ResultRecord", "ResultsStore", "RunRow"]
+__all__ = ["SCHEMA_VERSION", "ItemResult", "ResultRecord", "ResultsStore", "RunRow", "StoredResult"]
 
 
 def _inferred_manifest(conn: sqlite3.Connection, name: str, version: str) -> SuiteManifest:
@@ -153,6 +157,12 @@ MIGRATIONS: tuple[sqlite_schema.Migration, ...] = (
     """,
     # 2: suite manifests (the metric a suite reports comes from its manifest, never from stored keys)
     _record_stored_suites,
+    # 3: what was sent for each item (re-scorable results), texts stored once per part
+    """
+    ALTER TABLE results ADD COLUMN sent TEXT;
+    CREATE TABLE prompt_parts (hash TEXT PRIMARY KEY, text TEXT NOT NULL);
+    CREATE TABLE prompts (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -180,6 +190,18 @@ class RunRow:
         if self.status == "running" and self.pid and _pid_alive(self.pid) and self.pid != os.getpid():
             return "running"
         return "partial"
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    """A result as one run holds it, with the rest of its cache key (for combining runs)."""
+
+    run_id: int
+    model_key: str
+    suite_version: str
+    settings: dict[str, Any]
+    manifest: SuiteManifest
+    result: ItemResult
 
 
 def _pid_alive(pid: int) -> bool:
@@ -380,7 +402,8 @@ class ResultsStore:
         result = record.result
         columns = (
             "cache_key, model_key, suite, suite_version, item_id, method, prompt_hash, settings, target, "
-            "output, score, failed, error, latency_s, prompt_tokens, completion_tokens, created_at, run_id"
+            "output, score, failed, error, latency_s, prompt_tokens, completion_tokens, created_at, run_id, "
+            "sent"
         )
         with self.conn:
             known = self.conn.execute(
@@ -389,8 +412,9 @@ class ResultsStore:
             ).fetchone()
             if known is None:
                 raise ValueError(f"record suite {result.suite} {record.suite_version} before its results")
+            sent = store_sent(self.conn, result.sent)
             self.conn.execute(
-                f"INSERT OR REPLACE INTO results ({columns}) VALUES ({', '.join('?' * 18)})",
+                f"INSERT OR REPLACE INTO results ({columns}) VALUES ({', '.join('?' * 19)})",
                 (
                     result.cache_key,
                     record.model_key,
@@ -410,6 +434,7 @@ class ResultsStore:
                     result.completion_tokens,
                     now_iso(),
                     run_id,
+                    sent,
                 ),
             )
             self.conn.execute(
@@ -444,9 +469,57 @@ class ResultsStore:
             if value is not None:
                 sql += f" AND ri.{column} = ?"
                 args.append(value)
-        metrics: dict[str, str] = {}  # manifest JSON -> its metric
+        rows = self.conn.execute(sql + " ORDER BY ri.suite, ri.model_ref, ri.rowid", args).fetchall()
+        return self._item_results(rows)
+
+    def stored_results(self, suites: Sequence[str] | None = None) -> list[StoredResult]:
+        """Every result of every run (optionally of some suites), oldest run first, without what was
+        sent (what `duel recommend` combines runs from)."""
+        sql = (
+            "SELECT ri.run_id AS run_id, ri.model_ref AS model_ref, ri.cached AS cached, r.*, "
+            "m.manifest AS manifest FROM run_items ri JOIN results r ON r.cache_key = ri.cache_key "
+            "JOIN suite_manifests m ON m.name = r.suite AND m.version = r.suite_version"
+        )
+        args: list[Any] = []
+        if suites is not None:
+            sql += f" WHERE r.suite IN ({','.join('?' * len(suites))})"
+            args += list(suites)
+        rows = self.conn.execute(sql + " ORDER BY ri.run_id, ri.rowid", args).fetchall()
+        manifests: dict[str, SuiteManifest] = {}
         out = []
-        for row in self.conn.execute(sql + " ORDER BY ri.suite, ri.model_ref, ri.rowid", args):
+        for row, result in zip(rows, self._item_results(rows, with_sent=False), strict=True):
+            text = row["manifest"]
+            manifest = manifests.setdefault(text, SuiteManifest.from_json(json.loads(text)))
+            out.append(
+                StoredResult(
+                    int(row["run_id"]), row["model_key"], row["suite_version"], json.loads(row["settings"]),
+                    manifest, result,
+                )
+            )
+        return out
+
+    def generation_speeds(self) -> dict[str, tuple[int, float, int]]:
+        """Per model key: generated tokens, the seconds of the items that generated them, and how many
+        answers, over every stored generation result that did not fail with an error."""
+        rows = self.conn.execute(
+            "SELECT model_key, SUM(completion_tokens), SUM(latency_s), COUNT(*) FROM results "
+            "WHERE completion_tokens > 0 AND error IS NULL GROUP BY model_key"
+        )
+        return {key: (int(tokens), float(seconds), int(n)) for key, tokens, seconds, n in rows}
+
+    def all_run_models(self) -> list[dict[str, Any]]:
+        """`run_models` of every run, each with its run id."""
+        query = "SELECT DISTINCT run_id FROM run_models ORDER BY run_id"
+        runs = [int(r[0]) for r in self.conn.execute(query)]
+        return [{**m, "run_id": run_id} for run_id in runs for m in self.run_models(run_id)]
+
+    def _item_results(self, rows: Sequence[sqlite3.Row], with_sent: bool = True) -> list[ItemResult]:
+        """Results rows (joined with run_items' model_ref and cached, and the suite's manifest) as
+        typed results, each score read with its suite's metric and its prompt put back together."""
+        metrics: dict[str, str] = {}  # manifest JSON -> its metric
+        sent = load_sent(self.conn, [row["sent"] if with_sent else None for row in rows])
+        out = []
+        for row, prompt in zip(rows, sent, strict=True):
             manifest = row["manifest"]
             if manifest not in metrics:
                 metrics[manifest] = str(json.loads(manifest)["metric"])
@@ -466,6 +539,7 @@ class ResultsStore:
                     completion_tokens=row["completion_tokens"],
                     cache_key=row["cache_key"],
                     cached=bool(row["cached"]),
+                    sent=prompt,
                 )
             )
         return out

@@ -26,8 +26,9 @@ from benchmarks.prompts import (
     exemplars_for,
     loglik_prompt,
     prompt_hash,
+    sent_prompt,
 )
-from benchmarks.results import ItemResult, ItemScore, ResultRecord
+from benchmarks.results import ItemResult, ItemScore, ResultRecord, SentPrompt
 from benchmarks.scoring import score_loglik, score_parsed, score_summary, score_unanswered
 from benchmarks.store import ResultsStore
 from benchmarks.suites import Item, Suite
@@ -266,6 +267,7 @@ class SuiteTask:
             prompt_tokens=stats.prompt_tokens if stats else None,
             completion_tokens=stats.completion_tokens if stats else None,
             cache_key=key,
+            sent=self.sent(pending.prompt),
         )
         record = ResultRecord(
             result, self.model_key, self.suite.content_version, pending.prompt_hash, self.settings
@@ -277,6 +279,13 @@ class SuiteTask:
         self.ctx.sample_memory(self.model_ref)
         self.ctx.emit(ev.ItemDone(result, self.done, len(self.items), self.running()))
         return result
+
+    def sent(self, prompt: Prompt) -> SentPrompt:
+        """What the model was given: the prompt, and for chat the text its template made of it (only
+        where this engine renders the template itself: a server applies its own)."""
+        if isinstance(prompt, LoglikPrompt) or self.engine.template.source == "server":
+            return sent_prompt(prompt)
+        return sent_prompt(prompt, self.engine.render_chat(prompt.messages))
 
     def finish_text(self, pending: Pending, text: str, latency_s: float, stats: Stats | None) -> ItemResult:
         """A generated answer, scored as the task says, then stored and reported."""

@@ -139,6 +139,9 @@ class LoadOptions:
     n_gpu_layers: int = 0
     seed: int = 0
     force: bool = False  # load even if the memory estimate says it will not fit
+    # Which extra CPU buffer types llama.cpp may use (engines/weights.py); None: config.toml's
+    # [engine] weights, else "auto". Every local load honours the user's setting that way.
+    weights: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
 

@@ -18,6 +18,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,15 @@ from engines.base import (
 from engines.loading import LOAD_LOCK
 from engines.templates import ChatTemplate, template_for_model
 from engines.threads import split_threads
+from engines.weights import (
+    Placement,
+    choose,
+    configured_choice,
+    cpu_report,
+    placed,
+    unexpected_buffers,
+    weight_buffers,
+)
 from models.info import ModelInfo
 
 if TYPE_CHECKING:
@@ -57,13 +67,15 @@ _CTX_PAD = 256
 # INFO 2, WARN 3, ERROR 4, CONT 5. (llama-cpp-python's _logger.py still has the older numbering,
 # which is why its handler prints warnings to stderr even with verbose=False.)
 _LOG_ERROR, _LOG_CONT = 4, 5
-_log_state = threading.local()  # .errors: list[str] while this thread loads a model
+# While a thread loads a model: .errors (list[str]) gets its error lines, .lines (list[str]) all of it.
+_log_state = threading.local()
 _log_callback: Any = None  # kept referenced: llama.cpp holds a pointer to it
 
 
 def _capture_llama_log() -> None:
     """Route llama.cpp's log to us: nothing reaches the terminal (it would scribble over the TUI),
-    and the error lines written while a thread loads a model become part of its EngineError.
+    the error lines written while a thread loads a model become part of its EngineError, and the
+    whole load log is kept for that load (which weight buffers llama.cpp used: see `load_llama`).
 
     llama-cpp-python's own handler prints error-level lines to stderr even with verbose=False.
     """
@@ -74,6 +86,9 @@ def _capture_llama_log() -> None:
 
     @llama_cpp.llama_log_callback
     def callback(level: int, text: bytes, user_data: Any) -> None:
+        lines = getattr(_log_state, "lines", None)
+        if lines is not None:
+            lines.append(text.decode("utf-8", "replace"))
         errors = getattr(_log_state, "errors", None)
         if errors is None:
             return
@@ -84,6 +99,68 @@ def _capture_llama_log() -> None:
 
     _log_callback = callback
     llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+
+
+@dataclass(frozen=True)
+class LoadedWeights:
+    """How a load placed the weights: the placement asked for and what llama.cpp's log says it did."""
+
+    placement: Placement
+    buffers: dict[str, float]  # weight buffer type -> MiB ("CPU_Mapped", "CPU_REPACK", "AMX", ...)
+    log: tuple[str, ...] = ()  # llama.cpp's whole load log, never printed
+
+    def describe(self) -> str:
+        sizes = ", ".join(f"{name} {mib:.{0 if mib >= 10 else 2}f} MiB"
+                          for name, mib in sorted(self.buffers.items()))
+        return f"{self.placement.mode} ({sizes or 'no buffers reported'})"
+
+
+def load_llama(path: str | os.PathLike[str], weights: str | Placement | None = None, **llama_kwargs: Any
+               ) -> tuple[Any, LoadedWeights]:
+    """A `llama_cpp.Llama` for `path`, its weights placed as `weights` says; every load goes here.
+
+    `weights` is a choice ("auto", "all", "no-amx", "plain": see engines/weights.py), a decided
+    Placement, or None for the user's configured choice (config.toml, else "auto"). The load log is
+    read (never printed) to check the placement held; if llama.cpp still used a buffer type the
+    placement rules out, the model is loaded again with extra buffer types off, and the returned
+    placement says so. Raises EngineError with llama.cpp's own error lines.
+    """
+    from llama_cpp import Llama
+
+    if weights is None:
+        weights = configured_choice()[0]
+    placement = weights if isinstance(weights, Placement) else choose(weights)
+    llama_kwargs.setdefault("verbose", False)
+    _capture_llama_log()
+    _log_state.errors = []
+    try:
+        with LOAD_LOCK:  # one load at a time in the process: see engines/loading.py
+            llm, loaded = _load_placed(Llama, str(path), placement, llama_kwargs)
+            wrong = unexpected_buffers(loaded.placement, loaded.buffers, cpu_report().extra_bufts or ())
+            if wrong:  # the placement did not hold: never run a model that way
+                llm.close()
+                reason = (f"{placement.reason}; but llama.cpp still used {', '.join(wrong)}, so extra "
+                          "buffer types are off")
+                llm, loaded = _load_placed(Llama, str(path), Placement(placement.choice, "plain", reason),
+                                           llama_kwargs)
+        return llm, loaded
+    except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
+        reason = " ".join("".join(_log_state.errors).split()) or str(exc)
+        raise EngineError(f"llama.cpp could not load {path}: {reason}") from exc
+    finally:
+        _log_state.errors = None
+
+
+def _load_placed(llama_class: Any, path: str, placement: Placement, kwargs: dict[str, Any]
+                 ) -> tuple[Any, LoadedWeights]:
+    _log_state.lines = []
+    try:
+        with placed(placement) as effective:
+            llm = llama_class(model_path=path, **kwargs)
+        log = tuple("".join(_log_state.lines).splitlines())
+    finally:
+        _log_state.lines = None
+    return llm, LoadedWeights(effective, weight_buffers(log), log)
 
 
 def _describe_file(path: Path) -> ModelInfo:
@@ -142,31 +219,22 @@ class LlamaCppEngine(Engine):
 
     def _load(self) -> Any:
         try:
-            from llama_cpp import Llama
+            import llama_cpp  # noqa: F401
         except ImportError as exc:  # pragma: no cover - a broken install
             raise EngineError(f"llama-cpp-python is not importable: {exc}") from exc
-        opts = self._options
-        _capture_llama_log()
-        _log_state.errors = []
-        try:
-            with LOAD_LOCK:  # one load at a time in the process: see engines/loading.py
-                return self._new_llama(Llama, opts)
-        except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
-            reason = " ".join("".join(_log_state.errors).split()) or str(exc)
-            raise EngineError(f"llama.cpp could not load {self._path}: {reason}") from exc
-        finally:
-            _log_state.errors = None
+        llm, self.weights = self._new_llama(self._options)
+        return llm
 
-    def _new_llama(self, llama_class: Any, opts: LoadOptions) -> Any:
-        return llama_class(
-            model_path=str(self._path),
+    def _new_llama(self, opts: LoadOptions) -> tuple[Any, LoadedWeights]:
+        return load_llama(
+            self._path,
+            opts.weights,
             n_ctx=_padded_context(opts.n_ctx),
             n_threads=self._threads,
             n_threads_batch=self._threads,
             n_gpu_layers=opts.n_gpu_layers,
             seed=opts.seed,
             logits_all=False,
-            verbose=False,
         )
 
     def _end_of_turn_ids(self, eos_id: int, eot_id: int) -> frozenset[int]:

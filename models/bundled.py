@@ -213,6 +213,47 @@ def sha256_file(path: Path, progress: ProgressFn = no_progress, label: str = "")
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class FileState:
+    """Where a bundled model's file stands, for `duel doctor`: `ok` False means it cannot be used."""
+
+    state: str  # "verified", "verified now", "not assembled yet", "damaged", "not installed", "wrong content"
+    detail: str
+    ok: bool
+
+
+def file_state(model: BundledModel, progress: ProgressFn = no_progress, locator: Locator | None = None
+               ) -> FileState:
+    """Check `model`'s file without assembling anything: the stored record first (a stat); a full
+    sha256 only when the record is missing or stale (then the record is written, as first use would)."""
+    target = target_path(model, locator)
+    problem = ""
+    if target is not None and target.exists():
+        if is_verified(model, target):
+            return FileState("verified", f"sha256 on record for this size and mtime ({target})", True)
+        size = target.stat().st_size
+        if size == model.size:
+            with _ENSURE_LOCK:
+                actual = sha256_file(target, progress, f"verifying {model.name}")
+            if actual == model.sha256:
+                _write_record(model, target)
+                return FileState("verified now", f"sha256 {actual[:12]}... matches ({target})", True)
+            problem = f"{target}: sha256 {actual[:12]}... instead of {model.sha256[:12]}..."
+        else:
+            problem = f"{target}: {size} bytes instead of {model.size}"
+        if not model.assembled:
+            return FileState("wrong content", f"{problem}; {_reinstall_hint(model.parts[0])}", False)
+    try:
+        locate_parts(model, locator)
+    except BundledModelError as exc:
+        return FileState("not installed", str(exc), False)
+    if problem:  # a damaged copy of a file we assembled: ensure_bundled rebuilds it
+        return FileState("damaged", f"{problem}; the first use assembles it again from the installed parts",
+                         True)
+    return FileState("not assembled yet", f"the first use assembles {model.size / 2**20:.0f} MiB into "
+                     f"{target} and checks its sha256", True)
+
+
 # --- making a bundled model usable ----------------------------------------------------------------
 
 

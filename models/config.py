@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.errors import DuelError
 from models.paths import config_file, ensure
+from models.weights_choice import WeightsChoice
 
 
 class RegisteredModel(BaseModel):
@@ -38,11 +39,29 @@ class ChatSettings(BaseModel):
     right: str | None = None
 
 
+class EngineSettings(BaseModel):
+    """How local models are loaded (a command's --weights flag wins over this)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    weights: WeightsChoice = "auto"
+
+
+class ArenaSettings(BaseModel):
+    """What the arena remembers between runs: the last pool it battled with."""
+
+    model_config = ConfigDict(extra="allow")
+
+    pool: list[str] = Field(default_factory=list)
+
+
 class DuelConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     models: dict[str, RegisteredModel] = Field(default_factory=dict)
     chat: ChatSettings = Field(default_factory=ChatSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+    arena: ArenaSettings = Field(default_factory=ArenaSettings)
 
 
 def load_config(path: Path | None = None) -> DuelConfig:

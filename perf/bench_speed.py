@@ -64,15 +64,14 @@ def _runner_items_per_s(engine: Engine, ref: str, method: str, tmp: Path) -> flo
 
 
 def _fewshot_speedup(tmp: Path) -> tuple[float, float]:
-    from llama_cpp import Llama
-
+    from engines.llama_cpp_engine import load_llama
     from engines.llama_loglik import score_requests
     from engines.threads import available_cores
     from models.resolve import resolve
 
     info = resolve(MODELS["qwen"])
     cores = available_cores()
-    llm = Llama(model_path=str(info.path), n_ctx=4096, n_threads=cores, n_threads_batch=cores, verbose=False)
+    llm, _ = load_llama(info.path, n_ctx=4096, n_threads=cores, n_threads_batch=cores)
     suite = load_suite("knowledge")
     items = select_items(suite, N_FEWSHOT, 0)
     requests = []

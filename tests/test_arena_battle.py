@@ -11,6 +11,7 @@ import pytest
 from benchmarks.arena.battle import Battle, Pairing, draw_pairing, parse_pool
 from benchmarks.arena.store import ArenaError, ArenaStore, VoteRefusedError
 from engines.base import Stats
+from models.errors import DuelError
 
 
 def test_parse_pool() -> None:
@@ -92,3 +93,37 @@ def test_names_hidden_until_the_vote_then_final(tmp_path: Path) -> None:
     assert [s["finish_reason"] for s in stored.stats_b] == ["cancelled", "stop"]
     assert stored.stats_a[1]["completion_tokens"] == 3 and stored.stats_a[1]["tokens_per_s"] == 2.0
     store.close()
+
+
+def test_a_hash_found_after_the_battle_was_stored_is_stored_too(tmp_path: Path) -> None:
+    store = ArenaStore(tmp_path / "a.sqlite3")
+    battle = Battle(Pairing("qwen", "smol"), store, sha256={"qwen": "q" * 64})
+    assert not battle.hashes_known
+    battle.begin_turn("Hi?")
+    battle.end_answer("a", "Hello.", _stats(2))
+    battle.end_answer("b", "Hey", _stats(1))
+    assert store.get_battle(battle.battle_id).sha256_b is None  # stored before smol's hash came
+    battle.set_sha256("smol", "s" * 64)
+    assert battle.hashes_known
+    assert store.get_battle(battle.battle_id).sha256_b == "s" * 64
+    with pytest.raises(ArenaError, match="not in this battle"):
+        battle.set_sha256("other", "o" * 64)
+    battle.cast_vote("tie")
+    record = store.get_battle(battle.battle_id)
+    assert (record.sha256_a, record.sha256_b, record.vote) == ("q" * 64, "s" * 64, "tie")
+    with pytest.raises(VoteRefusedError):  # a voted battle is final, its hashes too
+        store.record_sha256(battle.battle_id, "a", "x" * 64)
+
+
+def test_pool_refs_are_checked_without_loading_anything(tmp_path: Path) -> None:
+    from benchmarks.arena.battle import check_pool_refs
+
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    check_pool_refs(["qwen2.5-coder-0.5b", "scripted:x", "remote:http://h/v1#m", str(model), "hf:a/b/c.gguf"])
+    with pytest.raises(ArenaError, match="unknown model 'nope'; known models: qwen2.5-coder-0.5b"):
+        check_pool_refs(["smollm2-135m", "nope"])
+    with pytest.raises(ArenaError, match="no model file at"):
+        check_pool_refs([str(tmp_path / "missing.gguf")])
+    with pytest.raises(DuelError):
+        check_pool_refs(["hf:"])

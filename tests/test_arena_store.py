@@ -45,6 +45,25 @@ def test_schema_version_and_newer_schema_refused(tmp_path: Path) -> None:
         ArenaStore(db)
 
 
+def test_a_failing_migration_leaves_the_old_version_and_nothing_half_applied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The arena store migrates through the shared runner (models.sqlite_schema): a migration and its
+    version bump commit together or not at all."""
+    from benchmarks.arena import store as arena_store
+
+    db = tmp_path / "arena.sqlite3"
+    ArenaStore(db).close()
+    broken = "CREATE TABLE extra (x INTEGER);\nINSERT INTO no_such_table VALUES (1);"
+    monkeypatch.setattr(arena_store, "MIGRATIONS", (*arena_store.MIGRATIONS, broken))
+    with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
+        ArenaStore(db)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "extra" not in tables and "battles" in tables
+
+
 def test_default_path_is_under_duel_home(duel_home: Path) -> None:
     with ArenaStore() as store:
         assert store.path == duel_home / "data" / "arena.sqlite3"

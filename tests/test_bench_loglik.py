@@ -37,11 +37,10 @@ REQUESTS: list[tuple[str, list[str]]] = [
 
 
 def _llama(path: Path, logits_all: bool = False) -> Any:
-    from llama_cpp import Llama
+    from engines.llama_cpp_engine import load_llama  # weights placed as duel places them
 
-    return Llama(
-        model_path=str(path), n_ctx=512, n_threads=2, n_threads_batch=2, verbose=False, logits_all=logits_all
-    )
+    llm, _ = load_llama(path, n_ctx=512, n_threads=2, n_threads_batch=2, logits_all=logits_all)
+    return llm
 
 
 def _direct(ref: Any, context: str, option: str) -> float:

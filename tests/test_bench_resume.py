@@ -119,6 +119,24 @@ def test_changed_settings_are_not_served_from_cache(method: str) -> None:
     assert same.cached == 4 and same.computed == 0  # threads change speed, not results
 
 
+def test_the_weights_choice_reaches_the_engine_and_keeps_the_run() -> None:
+    from engines.factory import open_engine
+
+    seen: list[str] = []
+
+    def opener(ref, options=None, progress=None):  # noqa: ANN001
+        seen.append(options.weights)
+        return open_engine(ref, options, progress)
+
+    run_bench(BenchRequest(("sentiment",), ("scripted:a",), limit=4), open_engine=opener)
+    plain = run_bench(BenchRequest(("sentiment",), ("scripted:a",), limit=4, weights="plain"),
+                      open_engine=opener)
+    assert seen == [None, "plain"]  # None: the engine loads as config.toml says, else auto
+    assert plain.cached == 4 and plain.computed == 0  # a weight layout changes speed, not answers
+    with ResultsStore() as store:
+        assert store.get_run(plain.run_id).config["weights"] == "plain"
+
+
 def test_ctrl_c_stops_cleanly_with_a_partial_run(duel_home: Path) -> None:
     db = duel_home / "data" / "results.sqlite3"
     proc = subprocess.Popen(

@@ -168,7 +168,7 @@ def test_a_schema_1_file_is_migrated_with_the_manifests_of_its_suites(tmp_path: 
     db = tmp_path / "r.sqlite3"
     _schema_1_file(db)
     with ResultsStore(db) as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION == 3
         manifests = store.run_suites(1)
         # Installed suites: their manifests; suites that are gone: read from the stored answers.
         assert {name: (m.task, m.metric) for name, m in manifests.items()} == {
@@ -184,6 +184,8 @@ def test_a_schema_1_file_is_migrated_with_the_manifests_of_its_suites(tmp_path: 
         assert results["gone-news"].score.value == 0.4 and results["gone-news"].score.correct is None
         assert results["math"].score.metric == "exact_match" and results["math"].score.value == 1.0
         assert results["sentiment"].score.prediction_norm == "negative"
+        # What was sent was not stored then: it stays unknown rather than being made up.
+        assert all(r.sent is None for r in results.values())
 
 
 def test_a_failing_migration_leaves_the_file_at_its_old_version(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
@@ -202,4 +204,4 @@ def test_a_failing_migration_leaves_the_file_at_its_old_version(tmp_path: Path, 
     assert "suite_manifests" not in tables  # created by the same migration, rolled back with it
     monkeypatch.undo()
     with ResultsStore(db) as store:  # and the next open migrates it
-        assert store.schema_version == 2 and len(store.run_suites(1)) == len(V1_SCORES)
+        assert store.schema_version == SCHEMA_VERSION and len(store.run_suites(1)) == len(V1_SCORES)

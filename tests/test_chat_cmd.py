@@ -42,6 +42,7 @@ def test_json_default_pair_runs_both_bundled_models(
         assert 0 < r["ttft_s"] < r["total_s"]
         assert r["finish_reason"] in ("stop", "length")
         assert r["template"] == "gguf"
+        assert r["weights"]["choice"] == "auto" and "CPU_Mapped" in r["weights"]["buffers_mib"]
         # generation speed agrees with the counts and times it was computed from
         expected = (r["completion_tokens"] - 1) / (r["total_s"] - r["ttft_s"])
         assert r["tokens_per_s"] == pytest.approx(expected, rel=0.05)
@@ -145,3 +146,54 @@ def test_lane_left_running_gets_the_cores_of_the_one_that_finished(capsys: pytes
     quick, slow = _json_lines(out)
     assert (quick["threads"], quick["threads_at_end"]) == (2, 2)
     assert (slow["threads"], slow["threads_at_end"]) == (2, 4)
+
+
+def test_weights_come_from_the_flag_then_the_config_file(
+    tmp_path: Path, duel_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tiny_models import write_tiny_model
+
+    from engines.weights import choose
+
+    model = write_tiny_model("qwen2", tmp_path / "tiny-q4_0.gguf", quantize="Q4_0")
+
+    def weights(*flags: str) -> dict:
+        code = main(["chat", "--json", "-m", str(model), "--max-tokens", "3", "--temperature", "0",
+                     "--ctx", "256", *flags, "hi"])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        (record,) = _json_lines(out)
+        return record["weights"]
+
+    assert weights()["mode"] == choose("auto").mode
+    plain = weights("--weights", "plain")
+    assert plain["mode"] == "plain" and "CPU_REPACK" not in plain["buffers_mib"]
+    config = duel_home / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[engine]\nweights = "plain"\n')
+    assert weights()["mode"] == "plain"
+    assert weights("--weights", "auto")["mode"] == choose("auto").mode  # the flag wins
+    config.write_text('[engine]\nweights = "fastest"\n')
+    assert main(["chat", "-m", str(model), "hi"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "invalid setting engine.weights" in err
+
+
+def test_weights_all_on_an_amx_cpu_is_warned_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An explicit --weights all is obeyed, but on a CPU whose llama.cpp has AMX it says what it risks."""
+    from tiny_models import write_tiny_model
+
+    import engines.weights as weights
+
+    model = write_tiny_model("qwen2", tmp_path / "tiny-q4_0.gguf", quantize="Q4_0")
+    real = weights.cpu_report()
+    amx_info = "CPU : AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | REPACK = 1 | "  # the list stays this CPU's
+    monkeypatch.setattr(weights, "cpu_report", lambda: weights.CpuReport(amx_info, real.extra_bufts))
+    code = main(["chat", "--json", "-m", str(model), "-m", str(model), "--max-tokens", "2", "--ctx", "256",
+                 "--weights", "all", "hi"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert [r["weights"]["mode"] for r in _json_lines(out)] == ["all", "all"]  # both lanes, not just one
+    assert "warning: " in err and "AMX kernels crash" in err and "#20824" in err

@@ -341,7 +341,8 @@ def test_listings_json_has_the_full_names(hf_run: int, capsys: pytest.CaptureFix
 
 @pytest.mark.parametrize(
     "argv",
-    [["models"], ["models", "list"], ["models", "search"], ["suites"], ["runs"], ["scorecard"]],
+    [["models"], ["models", "list"], ["models", "search"], ["suites"], ["runs"], ["scorecard"],
+     ["recommend"]],
 )
 def test_help_documents_json_with_an_example_and_the_column_rule(argv: list[str],
                                                                  capsys: pytest.CaptureFixture[str]) -> None:

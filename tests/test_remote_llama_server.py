@@ -1,5 +1,7 @@
-"""RemoteEngine against llama-cpp-python's own OpenAI-compatible server (`python -m llama_cpp.server`,
-the `server` extra) running the bundled SmolLM2 on 127.0.0.1. Kept short: a few tokens each.
+"""RemoteEngine against llama-cpp-python's own OpenAI-compatible server (the `server` extra) running
+the bundled SmolLM2 on 127.0.0.1, started through duel's `python -m engines.llama_server` so its
+weights are placed as everywhere else in duel (bare `llama_cpp.server` crashes on AMX CPUs). Kept
+short: a few tokens each.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ pytest.importorskip(
     "uvicorn", reason="llama-cpp-python's server extra is not installed (pip install 'duel[server]')"
 )
 
+REPO = Path(__file__).resolve().parents[1]
 ALIAS = "SmolLM2-135M-Instruct"
 HELLO = [{"role": "user", "content": "Say hello in five words."}]
 
@@ -52,13 +55,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(model: Path, log_dir: Path) -> LlamaServer:
+def start_server(model: Path, log_dir: Path, weights: str | None = None) -> LlamaServer:
     port = _free_port()
     log = log_dir / f"llama-server-{port}.log"
     command = [
         sys.executable,
         "-m",
-        "llama_cpp.server",
+        "engines.llama_server",
+        *(["--weights", weights] if weights else []),
         "--model",
         str(model),
         "--model_alias",
@@ -75,13 +79,14 @@ def start_server(model: Path, log_dir: Path) -> LlamaServer:
         "2",
     ]
     env = {**os.environ, "HF_HUB_OFFLINE": ""}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")  # this tree's engines/
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     server = LlamaServer(process, f"http://127.0.0.1:{port}/v1", log)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited early: {log.read_text()[-2000:]}")
+            raise RuntimeError(f"engines.llama_server exited early: {log.read_text()[-2000:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 pass
@@ -97,7 +102,7 @@ def start_server(model: Path, log_dir: Path) -> LlamaServer:
         except OSError:
             time.sleep(0.25)
     server.stop()
-    raise RuntimeError(f"llama_cpp.server did not answer within 120 s: {log.read_text()[-2000:]}")
+    raise RuntimeError(f"engines.llama_server did not answer within 120 s: {log.read_text()[-2000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +169,26 @@ def test_server_killed_mid_stream_is_an_engine_error_not_a_hang(
         server.stop()
     with pytest.raises(EngineError, match="is not reachable"):
         RemoteEngine.from_reference(f"remote:{server.url}#{ALIAS}")
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("weights", ["plain", "auto"])
+def test_server_places_the_weights_as_duel_does(weights: str, tmp_path: Path) -> None:
+    """The server entry point applies the same choice: its own load log shows the buffers it used."""
+    from tiny_models import cpu_repacks_q4_0, write_tiny_model
+
+    from engines.weights import REPACK, choose, cpu_report, unexpected_buffers, weight_buffers
+
+    model = write_tiny_model("qwen2", tmp_path / "tiny-q4_0.gguf", quantize="Q4_0")
+    server = start_server(model, tmp_path, weights)
+    server.stop()
+    log = server.log.read_text(encoding="utf-8", errors="replace")
+    placement, report = choose(weights), cpu_report()
+    assert f"duel: weights {placement.summary()} (from --weights)" in log
+    buffers = weight_buffers(log.splitlines())
+    assert "CPU_Mapped" in buffers, log[-2000:]
+    assert unexpected_buffers(placement, buffers, report.extra_bufts or ()) == []
+    if weights == "plain":
+        assert REPACK not in buffers
+    elif REPACK in (report.extra_bufts or ()) and cpu_repacks_q4_0(report.cpu_features):
+        assert REPACK in buffers  # auto keeps the repacked weights wherever they are safe

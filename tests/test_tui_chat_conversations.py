@@ -5,7 +5,17 @@ from __future__ import annotations
 import json
 
 from textual.widgets import Markdown
-from tui_support import WIDE, Opener, make_app, send, stats_text, wait_ready, wait_settled, wait_until
+from tui_support import (
+    WIDE,
+    Opener,
+    RecordingEngine,
+    make_app,
+    send,
+    stats_text,
+    wait_ready,
+    wait_settled,
+    wait_until,
+)
 
 from models import paths
 from tui.chat_state import PaneSettings
@@ -133,3 +143,46 @@ async def test_history_screen_lists_and_opens_past_conversations() -> None:
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: app.chat.conversation_id == old_id)
         assert [t.prompt for t in app.chat.pane("left").turns] == ["old topic"]
+
+
+async def test_prompt_is_saved_before_either_model_starts(duel_home) -> None:
+    """A crash inside llama.cpp during the answer must not lose the prompt: it is committed first."""
+    import sqlite3
+
+    seen: list[tuple[str, int]] = []  # (model, prompts committed to disk when its answer started)
+
+    class CheckingEngine(RecordingEngine):
+        def stream_chat(self, messages, params, should_stop=None):  # noqa: ANN001
+            with sqlite3.connect(paths.conversations_db_file()) as other:  # what a crash would leave
+                count = other.execute(
+                    "SELECT COUNT(*) FROM messages WHERE role = 'user' AND content = ?",
+                    (messages[-1]["content"],),
+                ).fetchone()[0]
+            seen.append((self.describe().name, count))
+            yield from super().stream_chat(messages, params, should_stop)
+
+    app = make_app(opener=Opener(CheckingEngine))
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_ready(pilot)
+        await send(pilot, "do not lose me")
+        await wait_settled(pilot)
+        await pilot.press("ctrl+r")  # a regenerated answer starts from the saved prompt too
+        await wait_until(pilot, lambda: len(seen) == 4, what="four answers started")
+        await wait_settled(pilot)
+    assert sorted(seen) == [("alpha", 2), ("alpha", 2), ("beta", 2), ("beta", 2)]
+
+
+async def test_weights_chosen_for_the_machine_outlive_a_reopened_conversation(duel_home) -> None:
+    first = make_app()  # the last conversation was held with the default, auto
+    async with first.run_test(size=WIDE) as pilot:
+        await wait_ready(pilot)
+        await send(pilot, "hello")
+        await wait_settled(pilot)
+    opener = Opener()
+    plain = PaneSettings(weights="plain")  # as `duel --weights plain` starts the app
+    second = make_app(opener=opener, settings=(plain, plain), weights="plain")
+    async with second.run_test(size=WIDE) as pilot:
+        await wait_ready(pilot)
+        assert [p.turns[0].prompt for p in second.chat.panes] == ["hello", "hello"]
+        assert [p.settings.weights for p in second.chat.panes] == ["plain", "plain"]
+        assert {options.weights for _, options, _ in opener.opened} == {"plain"}

@@ -10,6 +10,20 @@ from tui.chat_state import PaneSettings
 from tui.screens.settings_screen import SettingsResult, SettingsScreen
 
 
+async def apply_and_wait_for_reload(pilot, opener: Opener, pane: str = "left"):  # noqa: ANN201
+    """Press ctrl+s in the settings; return (ref, LoadOptions) `pane` was loaded again with."""
+    app = pilot.app
+    opened_before = len(opener.opened)
+    await pilot.press("ctrl+s")
+    await wait_until(
+        pilot,
+        lambda: len(opener.opened) == opened_before + 1 and app.chat.pane(pane).info,
+        what=f"{pane} pane reloaded",
+    )
+    ref, options, _ = opener.opened[-1]
+    return ref, options
+
+
 async def test_settings_change_applies_to_the_next_request() -> None:
     opener = Opener()
     app = make_app(opener=opener)
@@ -51,14 +65,7 @@ async def test_per_pane_system_prompt_and_context_size_reload() -> None:
         modal.query_one("#right-system").text = "You are verbose."
         modal.query_one("#right-n_ctx").value = "2048"
         await pilot.pause()
-        opened_before = len(opener.opened)
-        await pilot.press("ctrl+s")
-        await wait_until(
-            pilot,
-            lambda: len(opener.opened) == opened_before + 1 and app.chat.pane("right").info,
-            what="right pane reloaded",
-        )
-        ref, options, _ = opener.opened[-1]
+        ref, options = await apply_and_wait_for_reload(pilot, opener, "right")
         assert ref.startswith("scripted:beta") and options.n_ctx == 2048
         await send(pilot, "x")
         await wait_settled(pilot)
@@ -110,13 +117,25 @@ async def test_gpu_layers_setting_reloads_the_pane_with_offload() -> None:
         await pilot.press("f2")
         app.screen.query_one("#left-gpu_layers").value = "-1"
         await pilot.pause()
-        opened_before = len(opener.opened)
-        await pilot.press("ctrl+s")
-        await wait_until(
-            pilot,
-            lambda: len(opener.opened) == opened_before + 1 and app.chat.pane("left").info,
-            what="left pane reloaded",
-        )
-        ref, options, _ = opener.opened[-1]
+        ref, options = await apply_and_wait_for_reload(pilot, opener)
         assert ref.startswith("scripted:alpha") and options.n_gpu_layers == -1
         assert app.chat.pane("right").settings.gpu_layers == 0
+
+
+async def test_weights_setting_explains_itself_and_reloads_the_pane() -> None:
+    from textual.widgets import Select
+
+    opener = Opener()
+    app = make_app(opener=opener)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("f2")
+        note = app.screen.query_one("#left-weights-note", Static)
+        assert str(note.render()).startswith("auto → all: no AMX kernels on this CPU")
+        app.screen.query_one("#left-weights", Select).value = "plain"
+        await pilot.pause()
+        assert str(note.render()).startswith("plain: extra buffer types off")
+        ref, options = await apply_and_wait_for_reload(pilot, opener)
+        assert ref.startswith("scripted:alpha") and options.weights == "plain"
+        assert app.chat.pane("right").settings.weights == "auto"
+        assert app.chat.settings_json()["left"]["weights"] == "plain"

@@ -7,12 +7,14 @@ import io
 import json
 from pathlib import Path
 
+from baseline_support import ALWAYS, READER, SUITE, imbalanced_run
 from rich.console import Console
 from rich.text import Text
 from textual.widgets import Static, TabbedContent
 from tui_bench_support import WIDE, freeze_cursors, freeze_run, headless_run, sections_app, settle, wait_for
 
 from benchmarks.export import render
+from benchmarks.recommend import recommend
 from benchmarks.results import ItemScore
 from benchmarks.scorecard import build_scorecard
 from tui.cli import main as duel_main
@@ -20,6 +22,7 @@ from tui.screens.bench_item_screen import BenchItemScreen
 from tui.screens.scorecard_screen import ScorecardScreen, export_path
 from tui.widgets.score_chart import ScoreChart
 from tui.widgets.score_items import ScoreItemsTable
+from tui.widgets.score_recommend import RecommendView
 from tui.widgets.score_summary import ScoreSummaryTable
 
 
@@ -74,6 +77,43 @@ async def test_scorecard_shows_metrics_intervals_verdict_speed_charts_and_confus
             for truth, answers in matrix.items():
                 row = " ".join([truth, *(str(n) for n in answers.values())])
                 assert row in text, (row, text)
+
+
+async def test_baselines_and_the_recommendation_for_the_runs_models(tmp_path: Path) -> None:
+    run_id = imbalanced_run(tmp_path)
+    app = sections_app()
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await open_card(pilot, run_id)
+        card = build_scorecard(str(run_id))
+        table = screen.query_one(ScoreSummaryTable)
+        always = card.row(SUITE, ALWAYS)
+        assert cell(table, f"{SUITE}|{ALWAYS}", "metric") == "macro-F1"
+        p_value = always.majority_p_value
+        assert cell(table, f"{SUITE}|{ALWAYS}", "vs_majority") == f"no (p = {p_value:.3g})"
+        assert cell(table, f"{SUITE}|{READER}", "vs_majority").startswith("yes (p = ")
+        assert cell(table, f"{SUITE}|{ALWAYS}", "accuracy") == "0.633"  # shown beside the macro-F1 headline
+        notes = " ".join(plain(screen.query_one("#card-h2h", Static).content).split())
+        assert f"{ALWAYS}: not better than always answering negative (accuracy 0.633 vs 0.633" in notes
+        assert "classes imbalanced (negative 38, neutral 12, positive 10" in notes
+        # The Recommend tab: what `duel recommend` says for these models, table and verdict.
+        screen.query_one(TabbedContent).active = "card-recommend-tab"
+        await settle(pilot)
+        view = screen.query_one(RecommendView)
+        text = plain(view.content)
+        (rec,) = [r for r in recommend_for(card) if r.task == "classify"]
+        assert " ".join(rec.verdict.split()) in " ".join(text.split())
+        assert rec.verdict.startswith(f"use {READER}: best macro-F1")
+        lines = text.splitlines()
+        assert any(line.startswith(f"1 {READER} 0.866") for line in lines), text
+        assert any(line.startswith(f"2 {ALWAYS} 0.259") for line in lines), text
+        assert "duel recommend" in text
+
+
+def recommend_for(card):  # noqa: ANN001, ANN201
+    from benchmarks.store import ResultsStore
+
+    with ResultsStore() as store:
+        return recommend(store, ["classify"], models={m["model_ref"] for m in card.models}, suites={SUITE})
 
 
 async def test_item_filters_disagree_and_both_wrong() -> None:
@@ -155,6 +195,18 @@ def test_snapshot_scorecard(snap_compare) -> None:  # noqa: ANN001
 
     async def ready(pilot) -> None:  # noqa: ANN001
         await open_card(pilot, run_id)
+        await freeze_cursors(pilot)
+
+    assert snap_compare(sections_app(), terminal_size=WIDE, run_before=ready)
+
+
+def test_snapshot_scorecard_recommend(snap_compare, tmp_path: Path) -> None:  # noqa: ANN001
+    run_id = imbalanced_run(tmp_path)
+    freeze_run(run_id)
+
+    async def ready(pilot) -> None:  # noqa: ANN001
+        screen = await open_card(pilot, run_id)
+        screen.query_one(TabbedContent).active = "card-recommend-tab"
         await freeze_cursors(pilot)
 
     assert snap_compare(sections_app(), terminal_size=WIDE, run_before=ready)

@@ -21,6 +21,9 @@ exact element types (token types INT32, scores FLOAT32) that llama.cpp checks, w
 generic builder's type inference does not give. Rows of the output matrix for control tokens and
 non-ASCII byte tokens are zero, so greedy decoding of the random model emits visible text instead
 of ending at once.
+
+`quantize="Q4_0"` stores the layers' 2-D matrices as Q4_0 (the rest stays float32): llama.cpp
+repacks those for its AVX2 / NEON kernels, so the file shows which weight buffers a load used.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from gguf import GGUFWriter, TokenType
+from gguf import GGMLQuantizationType, GGUFWriter, TokenType, quants
 
 N_EMBD = 64
 N_HEAD = 4
@@ -355,8 +358,26 @@ def _tensors(
 # -- writing ------------------------------------------------------------------------------------
 
 
+def _quantizable(name: str, array: np.ndarray, qtype: GGMLQuantizationType) -> bool:
+    """A layer's matrix whose rows split into whole blocks of `qtype` (norms and biases stay f32)."""
+    block = quants.GGML_QUANT_SIZES[qtype][0]
+    return name.startswith("blk.") and array.ndim == 2 and array.shape[-1] % block == 0
+
+
+def cpu_repacks_q4_0(features: dict[str, str]) -> bool:
+    """llama.cpp's CPU_REPACK takes Q4_0 matrices on this CPU (its `ggml_repack_get_optimal_repack_type`:
+    AVX2 on x86, NEON with dot products or int8 matmul on ARM, VXE on s390x)."""
+    has = {name for name, value in features.items() if value not in ("0", "")}
+    return "AVX2" in has or "VXE" in has or ("NEON" in has and bool(has & {"DOTPROD", "MATMUL_INT8"}))
+
+
 def write_tiny_model(
-    spec: TinySpec | str, path: Path | str, *, seed: int = 0, split_max_tensors: int = 0
+    spec: TinySpec | str,
+    path: Path | str,
+    *,
+    seed: int = 0,
+    split_max_tensors: int = 0,
+    quantize: str | None = None,
 ) -> Path:
     """Write the tiny model `spec` to `path` (or, split, to `path`-0000N-of-0000M.gguf files).
 
@@ -417,8 +438,12 @@ def write_tiny_model(
     writer.add_add_bos_token(spec.add_bos)
     writer.add_chat_template(spec.chat_template)
 
+    qtype = GGMLQuantizationType[quantize] if quantize else None
     for name, array in _tensors(spec, len(vocab.tokens), quiet, rng).items():
-        writer.add_tensor(name, array)
+        if qtype is not None and _quantizable(name, array, qtype):
+            writer.add_tensor(name, quants.quantize(array, qtype), raw_dtype=qtype)
+        else:
+            writer.add_tensor(name, array)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

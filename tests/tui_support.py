@@ -3,12 +3,15 @@ opened, and a way to wait for the app without sleeping a fixed time."""
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+from rich.console import Console
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -142,6 +145,16 @@ def model_list() -> list[ModelInfo]:
     ]
 
 
+AVX2_SYSTEM_INFO = "CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | REPACK = 1 | "
+
+
+def weights_on_an_avx2_cpu(choice: str) -> str:
+    """The settings screen's weights note as on an AVX2-only CPU, so screens read the same everywhere."""
+    from engines.weights import REPACK, CpuReport, decide
+
+    return decide(choice, CpuReport(AVX2_SYSTEM_INFO, (REPACK,))).summary()
+
+
 def make_app(
     left: str = "scripted:alpha?delay=0.005",
     right: str = "scripted:beta?delay=0.01",
@@ -159,7 +172,7 @@ def make_app(
         threads=(1, 1),
         remember=(lambda a, b: pairs.append((a, b))) if pairs is not None else None,
     )
-    return DuelApp(pair, list_models=model_list, **kwargs)
+    return DuelApp(pair, list_models=model_list, **{"describe_weights": weights_on_an_avx2_cpu, **kwargs})
 
 
 async def wait_until(
@@ -215,3 +228,14 @@ def notice_text(pane: ChatPane, index: int = -1) -> str:
     """The notice under an answer (context trimmed, error), as shown."""
     view = pane.query(TurnView)[index]
     return str(view.query_one(".notice", Static).render())
+
+
+def screen_text(app: App) -> str:
+    """Everything on the screen as plain text (the modal on top and what shows around it, toasts
+    included), rendered the way `App.export_screenshot` renders it."""
+    width, height = app.size
+    console = Console(
+        width=width, height=height, file=io.StringIO(), force_terminal=True, record=True, legacy_windows=False
+    )
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()

@@ -1,11 +1,14 @@
-"""`duel` with no subcommand: open the chat app on the last pair of models (or the default pair)."""
+"""`duel` (and `duel arena`) with no subcommand: the app on the last pair of models (or the default one)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tui.screens.arena_setup import ArenaSetup
 
 
 def choose_pair(args: argparse.Namespace) -> tuple[str, str]:
@@ -52,10 +55,21 @@ def shielded_driver_class() -> type | None:
     return ShieldedLinuxDriver
 
 
-def run_app(args: argparse.Namespace) -> int:
+def run_app(args: argparse.Namespace, *, start_section: str = "chat", arena: ArenaSetup | None = None) -> int:
+    """The app on the chat pair; `duel arena` opens it on the arena (`arena`: its pool and settings)."""
     from tui.app import DuelApp
+    from tui.chat_state import PaneSettings
+    from tui.commands.options import weights_choice
     from tui.pair import ModelPair
 
     left, right = choose_pair(args)
-    DuelApp(ModelPair(left, right, remember=remember_pair), driver_class=shielded_driver_class()).run()
+    weights = weights_choice(args)
+    both = PaneSettings(weights=weights)  # --weights, else config.toml: how both panes load
+    DuelApp(
+        ModelPair(left, right, settings=(both, both), remember=remember_pair),
+        driver_class=shielded_driver_class(),
+        weights=weights,
+        start_section=start_section,
+        arena=arena,
+    ).run()
     return 0

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from engines.base import ContextOverflowError, GenerationParams, Message, Stats
+from models.weights_choice import WeightsChoice
 
 Side = Literal["left", "right"]
 PANES: tuple[Side, Side] = ("left", "right")
@@ -34,6 +35,7 @@ class PaneSettings(BaseModel):
     seed: int | None = Field(None, ge=0)
     n_ctx: int = Field(4096, ge=64, le=131072)
     gpu_layers: int = Field(0, ge=-1, le=10_000)  # layers offloaded to a GPU build; -1 = all
+    weights: WeightsChoice = "auto"  # extra CPU buffer types llama.cpp may use (engines/weights.py)
 
     def generation_params(self) -> GenerationParams:
         return GenerationParams(

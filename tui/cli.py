@@ -13,14 +13,17 @@ from collections.abc import Sequence
 
 from models.errors import DuelError
 from tui.commands import COMMAND_MODULES
+from tui.commands.options import add_weights_option
 
 EPILOG = """examples:
   duel                                   open the side-by-side chat (bundled models)
   duel --left qwen2.5-coder-0.5b --right ./Llama-3.2-1B-Q4_K_M.gguf
   duel chat "Explain a hash map in two sentences."
+  duel doctor                            what duel sees on this machine (paste it into bug reports)
   duel models                            list bundled and registered models
   duel bench sentiment -m qwen2.5-coder-0.5b -m smollm2-135m --limit 40
   duel scorecard last --format md -o card.md
+  duel recommend --task classify --max-memory 1   which model to use, from what duel measured here
   duel arena judge --judge MODEL --pool A,B,C
   duel leaderboard                       ratings from the arena votes, with 95% intervals
 """
@@ -36,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     parser.add_argument("--left", metavar="REF", help="model of the left chat pane (default: the last pair)")
     parser.add_argument("--right", metavar="REF", help="model of the right chat pane")
+    add_weights_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub)

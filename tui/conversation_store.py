@@ -213,6 +213,22 @@ class ConversationStore:
         ).fetchone()
         return int(row["id"]) if row else None
 
+    def reply_timings(self) -> dict[str, tuple[int, float, int]]:
+        """Per model reference: tokens generated, seconds taken (request to last token) and replies,
+        over every saved answer with stats (what `duel recommend` reads as chat speed)."""
+        out: dict[str, tuple[int, float, int]] = {}
+        rows = self._db.execute(
+            "SELECT model, stats_json FROM messages WHERE role = 'assistant' AND stats_json IS NOT NULL "
+            "AND model IS NOT NULL AND error IS NULL"
+        )
+        for model, stats_json in rows:
+            stats = stats_from_json(json.loads(stats_json))
+            if stats is None or stats.completion_tokens <= 0 or stats.total_s <= 0:
+                continue
+            tokens, seconds, replies = out.get(model, (0, 0.0, 0))
+            out[model] = (tokens + stats.completion_tokens, seconds + stats.total_s, replies + 1)
+        return out
+
     def load(self, conversation_id: int) -> StoredConversation:
         row = self._summary_row(conversation_id)
         stored = StoredConversation(self._summary(row), json.loads(row["settings_json"] or "{}"))

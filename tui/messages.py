@@ -80,3 +80,12 @@ class PaneModelChanged(Message):
 
     pane: Side
     ref: str
+
+
+@dataclass
+class PaneLoadFailed(Message):
+    """A pane's model did not load (the pane shows why); bubbles to the screen."""
+
+    pane: Side
+    ref: str
+    error: str

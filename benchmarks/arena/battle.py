@@ -17,6 +17,7 @@ from typing import Any
 
 from benchmarks.arena.store import HUMAN, VOTES, ArenaError, ArenaStore, BattleRecord, VoteRefusedError
 from engines.base import Engine, Message, Stats
+from models.info import ModelInfo
 
 SIDES = ("a", "b")
 VOTE_LABELS = {"a": "A is better", "b": "B is better", "tie": "tie", "bothbad": "both are bad"}
@@ -32,6 +33,33 @@ def parse_pool(pool: str | Iterable[str]) -> tuple[str, ...]:
     if len(refs) < 2:
         raise ArenaError(f"the arena needs a pool of two or more models, got {len(refs)} (--pool A,B,...)")
     return refs
+
+
+ENGINE_PREFIXES = ("scripted:", "remote:")  # refs the engine factory opens without a model file
+
+
+def check_pool_refs(refs: Iterable[str]) -> None:
+    """Refuse, before any battle, a ref that cannot name a model: an unknown name, a missing file, a
+    malformed `hf:` reference. Cheap (nothing is loaded or downloaded): a blind battle would only say
+    "Model A could not be loaded", and hold the reason back until the vote."""
+    from pathlib import Path
+
+    from models.hub.refs import parse_reference
+    from models.resolve import is_path_reference, known_names
+
+    known: list[str] | None = None
+    for ref in refs:
+        if ref.startswith(ENGINE_PREFIXES):
+            continue
+        if ref.startswith("hf:"):
+            parse_reference(ref)
+        elif is_path_reference(ref):
+            if not Path(ref).expanduser().is_file():
+                raise ArenaError(f"pool: no model file at {ref}")
+        else:
+            known = known if known is not None else known_names()
+            if ref not in known:
+                raise ArenaError(f"pool: unknown model '{ref}'; known models: {', '.join(known)}")
 
 
 @dataclass(frozen=True)
@@ -65,7 +93,12 @@ def draw_pairing(pool: Sequence[str], rng: random.Random, previous: Pairing | No
 
 def engine_sha256(engine: Engine) -> str | None:
     """sha256 of the engine's model file (cached by path, size and mtime), None for remote/scripted."""
-    info = engine.describe()
+    return info_sha256(engine.describe())
+
+
+def info_sha256(info: ModelInfo) -> str | None:
+    """sha256 of the model file `info` describes (hashing takes seconds the first time: call it from
+    a worker thread); None for a model with no file (remote, scripted)."""
     if info.sha256 or info.path is None:
         return info.sha256
     from benchmarks.store import ResultsStore
@@ -117,6 +150,21 @@ class Battle:
     @property
     def answering(self) -> bool:
         return any(s.answering for s in self.sides.values())
+
+    @property
+    def hashes_known(self) -> bool:
+        """Both models' sha256 are in (None for a model without a file): a vote stores them."""
+        return all(ref in self.sha256 for ref in (self.pairing.model_a, self.pairing.model_b))
+
+    def set_sha256(self, ref: str, sha256: str | None) -> None:
+        """A model's file hash, found after the battle began (hashing runs while the models answer);
+        stored at once when the battle is already in the store."""
+        if ref not in self.pairing.pair:
+            raise ArenaError(f"'{ref}' is not in this battle")
+        self.sha256[ref] = sha256
+        if self.battle_id is not None and sha256 and not self.revealed:
+            side = "a" if ref == self.pairing.model_a else "b"
+            self.store.record_sha256(self.battle_id, side, sha256)
 
     @property
     def can_vote(self) -> bool:

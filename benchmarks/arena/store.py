@@ -8,8 +8,8 @@ no longer open nothing about it may change: `record_vote` refuses a second vote,
 the schema refuses any UPDATE of a closed battle, whoever tries.
 
 Every write is its own committed transaction; an import is one transaction for the whole file.
-Schema version in PRAGMA user_version, migrations applied in order (the same pattern as
-benchmarks/store.py).
+Schema version in PRAGMA user_version; migrations run through models.sqlite_schema (the runner the
+results and chat stores use): each one and its version bump in one transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from models import sqlite_schema
 from models.errors import DuelError
 from models.paths import arena_db_file, ensure
 
@@ -33,7 +34,7 @@ SOURCES = ("arena", "judge", "import")
 HUMAN = "human"
 JUDGE_PREFIX = "judge:"
 
-MIGRATIONS: tuple[str, ...] = (
+MIGRATIONS: tuple[sqlite_schema.Migration, ...] = (
     # 1: first schema
     """
     CREATE TABLE battles (
@@ -268,24 +269,11 @@ class ArenaStore:
     # ------------------------------------------------------------------------------------ schema
 
     def migrate(self) -> None:
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise DuelError(
-                f"{self.path} was written by a newer duel (schema {version} > {SCHEMA_VERSION}); upgrade duel"
-            )
-        for index in range(version, SCHEMA_VERSION):
-            # One transaction per migration: the schema and its version number change together.
-            try:
-                self.conn.executescript(
-                    "BEGIN;" + MIGRATIONS[index] + f"; PRAGMA user_version = {index + 1}; COMMIT;"
-                )
-            except sqlite3.Error:
-                self.conn.rollback()
-                raise
+        sqlite_schema.migrate(self.conn, MIGRATIONS, self.path)
 
     @property
     def schema_version(self) -> int:
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        return sqlite_schema.schema_version(self.conn)
 
     # ------------------------------------------------------------------------------------ writes
 
@@ -322,6 +310,16 @@ class ArenaStore:
                     _dumps([dict(s) for s in stats_b]),
                     battle_id,
                 ),
+            )
+
+    def record_sha256(self, battle_id: int, side: str, sha256: str) -> None:
+        """The file hash of side `a` or `b` of an open battle (found after it was stored). One commit."""
+        if side not in ("a", "b"):
+            raise ArenaError(f"side must be a or b, got '{side}'")
+        self._require_open(battle_id)
+        with self.conn:
+            self.conn.execute(
+                f"UPDATE battles SET sha256_{side} = ? WHERE id = ? AND status = 'open'", (sha256, battle_id)
             )
 
     def record_vote(self, battle_id: int, vote: str, voter: str = HUMAN, tstamp: float | None = None) -> None:

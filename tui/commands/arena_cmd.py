@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.commands.options import add_weights_option
+
 if TYPE_CHECKING:
     from benchmarks.arena.judge_run import JudgeSummary
 
@@ -48,8 +50,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     arena.add_argument(
-        "--pool", dest="arena_pool", metavar="A,B,...", help="models to draw pairs from (two or more)"
+        "--pool",
+        dest="arena_pool",
+        metavar="A,B,...",
+        help="models to draw pairs from (two or more); without it the arena asks (last pool preselected)",
     )
+    arena.add_argument(
+        "--max-tokens",
+        dest="arena_max_tokens",
+        type=int,
+        default=512,
+        metavar="N",
+        help="answer length (512)",
+    )
+    arena.add_argument(
+        "--temperature", dest="arena_temperature", type=float, default=0.7, metavar="T", help="sampling (0.7)"
+    )
+    add_weights_option(arena)
     arena.set_defaults(handler=cmd_arena)
     commands = arena.add_subparsers(dest="arena_command", metavar="COMMAND")
 
@@ -101,17 +118,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_arena(args: argparse.Namespace) -> int:
-    """`duel arena` with no subcommand: the arena screen of the TUI."""
-    from benchmarks.arena.battle import parse_pool
-    from models.errors import DuelError
+    """`duel arena` with no subcommand: the TUI, opened on the arena (battling at once with --pool)."""
+    from pydantic import ValidationError
 
+    from benchmarks.arena.battle import check_pool_refs, parse_pool
+    from models.errors import DuelError
+    from tui.app_main import run_app
+    from tui.chat_state import PaneSettings
+    from tui.commands.options import weights_choice
+    from tui.screens.arena_setup import ArenaSetup
+
+    pool: tuple[str, ...] = ()
     if args.arena_pool is not None:
-        parse_pool(args.arena_pool)
-    # The arena screen is built in the TUI step of issue 11; the headless commands work now.
-    raise DuelError(
-        "the arena screen is not in this build yet; "
-        "use `duel arena judge|import|export` and `duel leaderboard`"
-    )
+        pool = parse_pool(args.arena_pool)
+        check_pool_refs(pool)  # a typo is one line here, not a battle whose Model A cannot load
+    try:
+        settings = PaneSettings(
+            max_tokens=args.arena_max_tokens,
+            temperature=args.arena_temperature,
+            weights=weights_choice(args),  # --weights, else config.toml, else auto: as the chat loads
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise DuelError(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}") from None
+    return run_app(args, start_section="arena", arena=ArenaSetup(pool, settings))
 
 
 def cmd_export(args: argparse.Namespace) -> int:

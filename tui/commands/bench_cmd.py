@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 
 from tui.commands.cli_table import width_rule
-from tui.commands.scorecard_cmd import SCORE_COLUMNS
+from tui.commands.options import add_weights_option, weights_choice
+from tui.commands.scorecard_cmd import SCORE_COLUMNS, add_metric_option
 
 BENCH_EXAMPLES = """examples:
   duel bench sentiment -m qwen2.5-coder-0.5b -m smollm2-135m --limit 40 --seed 0
@@ -60,6 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     bench.add_argument(
         "--max-tokens", type=int, metavar="N", help="override the generation limit of every suite"
     )
+    add_weights_option(bench)
+    add_metric_option(bench)
     bench.set_defaults(handler=cmd_bench)
 
 
@@ -91,6 +94,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         threads=args.threads,
         n_ctx=args.ctx,
         max_tokens=args.max_tokens,
+        weights=weights_choice(args),
     )
     console = Console(stderr=False)
     stop_flag = StopFlag("\nstopping after the item in flight (Ctrl-C again to abort)...")
@@ -98,7 +102,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         outcome = run_bench(request, on_event=view.handle, should_stop=stop)
     from benchmarks.scorecard import build_scorecard
 
-    card = build_scorecard(str(outcome.run_id))
+    card = build_scorecard(str(outcome.run_id), metric=args.metric)
     print_scorecard(console, card)
     reused = f", {outcome.cached} reused from earlier runs" if outcome.cached else ""
     console.print(f"run {outcome.run_id}: {outcome.status} ({outcome.computed} items computed{reused})")

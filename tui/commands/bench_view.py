@@ -14,10 +14,13 @@ from rich.progress import (
 )
 
 from benchmarks import events as ev
-from benchmarks.export import METRIC_LABELS, format_value
+from benchmarks.export import METRIC_LABELS, baseline_heading, format_value
 from benchmarks.scorecard import Scorecard
-from tui.commands.cli_table import print_table
+from tui.commands.cli_table import Column, print_table
 from tui.commands.scorecard_cmd import SCORE_COLUMNS
+
+# Shown after the headline's interval when a suite leads with another metric (drops out last).
+ACCURACY = Column("accuracy", "keep", justify="right", drop=6)
 
 
 class BenchProgressView:
@@ -105,38 +108,57 @@ class BenchProgressView:
 
 
 def print_scorecard(console: Console, card: Scorecard) -> None:
-    """One small table per suite (`SCORE_COLUMNS`, see cli_table), each followed by its head-to-head line."""
+    """One small table per suite (`SCORE_COLUMNS`, see cli_table), each followed by its baselines, each
+    model's verdict against always answering the majority answer, and the head-to-head line."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    def indented(text: Text) -> None:  # wrapped lines keep the indent
+        console.print(Padding(text, (0, 0, 0, 2), expand=False))
+
     console.print(f"[bold]Scorecard — run {card.run['id']} ({card.run['status']})[/bold]")
-    suites = list(dict.fromkeys(row.suite for row in card.rows))
-    for suite in suites:
+    if card.unused_metric:
+        console.print(Text(f"note: {card.unused_metric}", style="yellow"))
+    for suite, line in card.suites.items():
         rows = [r for r in card.rows if r.suite == suite]
-        metric = METRIC_LABELS.get(rows[0].metric, rows[0].metric)
+        metric = METRIC_LABELS.get(line.headline, line.headline)
+        # A suite led by another metric still shows accuracy (the number people quote).
+        with_accuracy = line.headline != "accuracy" and any(r.metric_named("accuracy") for r in rows)
         cells = []
         for row in rows:
             ci = "—" if row.ci_low is None or row.ci_high is None else f"{row.ci_low:.2f}–{row.ci_high:.2f}"
+            accuracy = row.metric_named("accuracy")
             cells.append(
                 [
                     row.model,
                     format_value(row.value),
                     ci,
+                    *([format_value(accuracy.value if accuracy else None)] if with_accuracy else []),
                     str(row.items),
                     str(row.failures),
                     format_value(row.mean_latency_s, 2),
                     format_value(row.tokens_per_s, 1),
                 ]
             )
+        columns = SCORE_COLUMNS if not with_accuracy else (*SCORE_COLUMNS[:3], ACCURACY, *SCORE_COLUMNS[3:])
         print_table(
             console,
-            SCORE_COLUMNS,
+            columns,
             cells,
             title=f"{suite} — {metric} ({rows[0].method})",
             more=f"duel scorecard {card.run['id']} --json has every field",
         )
+        indented(Text(baseline_heading(line), style="dim"))
+        for row in rows:
+            if row.baseline_verdict:
+                style = "green" if row.beats_majority else "yellow"
+                indented(Text(f"{row.model}: ").append(row.baseline_verdict, style=style))
         for h in card.head_to_head:
             if h.suite != suite:
                 continue
             style = "green" if h.winner else "dim"
-            console.print(
-                f"  {h.model_a} {h.value_a:.3f} vs {h.model_b} {h.value_b:.3f} — "
-                f"[{style}]{h.verdict}[/{style}]"
-            )
+            text = Text(f"{h.model_a} {h.value_a:.3f} vs {h.model_b} {h.value_b:.3f} — ")
+            text.append(h.verdict, style=style)
+            if h.settle_text:
+                text.append(f"; {h.settle_text}", style="dim")
+            indented(text)

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tui.commands.options import add_weights_option
+
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
@@ -78,6 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="CPU threads for all models together, split between them (default: all cores)")
     parser.add_argument("--gpu-layers", type=_at_least(0), default=0, metavar="N",
                         help="layers to offload to a GPU (0)")
+    add_weights_option(parser)
     parser.add_argument("--system", default=None, metavar="TEXT", help="a system message before the prompt")
     parser.add_argument("--force", action="store_true", help="load even if the memory estimate says no")
     parser.add_argument("--json", action="store_true", help="no live view; one JSON object per model")
@@ -154,14 +157,17 @@ def _load(pair: ModelPair, args: argparse.Namespace) -> list[Lane]:
     """Open every engine of the pair, each with its share of the threads; on failure close them all."""
     from engines.base import LoadOptions
     from models.progress import no_progress
+    from tui.commands.options import weights_choice
 
+    weights = weights_choice(args)
     lanes: list[Lane] = []
     status = _stderr_console()
     try:
         for side in pair.sides:
             ref = pair.ref(side)
             options = LoadOptions(n_ctx=args.ctx, n_threads=pair.threads(side), n_gpu_layers=args.gpu_layers,
-                                  seed=args.seed if args.seed is not None else 0, force=args.force)
+                                  seed=args.seed if args.seed is not None else 0, force=args.force,
+                                  weights=weights)
             if status.is_terminal:
                 with status.status(f"loading {ref}…") as spinner:
 
@@ -178,6 +184,10 @@ def _load(pair: ModelPair, args: argparse.Namespace) -> list[Lane]:
             if template.source.startswith("builtin:") and engine.describe().path and not args.json:
                 status.print(f"note: {ref} renders prompts with the {template.source} chat template "
                              "(its GGUF file has none)", highlight=False)
+            loaded = getattr(engine, "weights", None)
+            if loaded is not None and "warning:" in loaded.placement.reason:  # e.g. all on an AMX CPU
+                status.print(f"warning: {ref}: weights {loaded.placement.summary()}", highlight=False,
+                             markup=False)
     except BaseException:
         pair.close()
         raise
@@ -339,6 +349,7 @@ def _print_final(lanes: list[Lane]) -> None:
     for label, cell in rows:
         table.append([label, *[cell(lane.stats) if lane.stats else "—" for lane in lanes]])
     table.append(["threads", *[_threads_label(lane) for lane in lanes]])
+    table.append(["weights", *[_weights_label(lane) for lane in lanes]])
     table.append(["chat template", *[lane.engine.template.source for lane in lanes]])
     print_table(console, columns, table)
 
@@ -352,6 +363,12 @@ def _threads_label(lane: Lane) -> str:
     return f"{start}→{end}" if start is not None and start != end else str(end)
 
 
+def _weights_label(lane: Lane) -> str:
+    """How llama.cpp placed the weights ("all (CPU_Mapped 463 MiB, CPU_REPACK 28 MiB)"); — if remote."""
+    weights = getattr(lane.engine, "weights", None)
+    return weights.describe() if weights is not None else "—"
+
+
 def _json_record(lane: Lane) -> dict[str, Any]:
     assert lane.stats is not None
     info = lane.engine.describe()
@@ -362,4 +379,7 @@ def _json_record(lane: Lane) -> dict[str, Any]:
     record["quantization"] = info.quantization
     record["threads"] = lane.threads_at_start
     record["threads_at_end"] = getattr(lane.engine, "threads", None)
+    weights = getattr(lane.engine, "weights", None)
+    record["weights"] = None if weights is None else {
+        "choice": weights.placement.choice, "mode": weights.placement.mode, "buffers_mib": weights.buffers}
     return record

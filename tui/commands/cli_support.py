@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,15 @@ SUFFIX_FORMATS = {
 }
 
 
-def choose_format(fmt: str | None, output: Path | None, *, as_json: bool = False) -> str:
-    """--format, or --json, or the -o file's suffix; else a table on a terminal and Markdown when piped."""
+def choose_format(
+    fmt: str | None,
+    output: Path | None,
+    *,
+    as_json: bool = False,
+    suffixes: Mapping[str, str] = SUFFIX_FORMATS,
+) -> str:
+    """--format, or --json, or the -o file's suffix (`suffixes`: the longest that ends the name); else a
+    table on a terminal and Markdown when piped."""
     from models.errors import DuelError
 
     if as_json:
@@ -27,9 +35,11 @@ def choose_format(fmt: str | None, output: Path | None, *, as_json: bool = False
             raise DuelError(f"--json and --format {fmt} contradict each other")
         fmt = "json"
     if fmt is None and output is not None:
-        fmt = SUFFIX_FORMATS.get(output.suffix.lower())
+        name = output.name.lower()
+        fmt = next((suffixes[s] for s in sorted(suffixes, key=len, reverse=True) if name.endswith(s)), None)
         if fmt is None:
-            raise DuelError(f"cannot tell the format from '{output.name}': pass --format md|csv|json|html")
+            formats = "|".join(dict.fromkeys(suffixes.values()))
+            raise DuelError(f"cannot tell the format from '{output.name}': pass --format {formats}")
     if fmt == "table" and output is not None:
         raise DuelError("--format table is for the terminal: write a file as md, csv, json or html")
     return fmt or ("table" if sys.stdout.isatty() else "md")

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from benchmarks.results import METRIC_CHOICES
 from tui.commands.cli_table import Column, width_rule
 
 if TYPE_CHECKING:
@@ -31,9 +32,32 @@ SCORECARD_EXAMPLES = """examples:
                                                  "items": [...]} on stdout: every field in full
   duel scorecard last --format md -o card.md
   duel scorecard 3 --format html -o card.html    one self-contained page
-  duel scorecard 3 --format json -o card.json    includes every per-item result (re-score it yourself)
+  duel scorecard 3 --format json -o card.json    every per-item result with the exact text sent, the
+                                                 options and log-probabilities (re-score it yourself)
+  duel scorecard 3 -o items.items.csv            one row per item and model (also --format items-csv)
   duel scorecard 3 -o card.csv                   format taken from the file suffix
+  duel scorecard 3 --metric accuracy             lead with accuracy even where classes are imbalanced
+
+The headline metric is the suite's, except that a classification suite whose largest class has
+more than 1.5x the items of its smallest leads with macro-F1 (--metric auto, the default).
+Classification and multiple-choice rows say whether each model beats always answering the most
+frequent answer (one-sided exact binomial test, alpha 0.05).
 """
+# -o FILE.items.csv: the per-item CSV; the other suffixes as every report command reads them.
+ITEMS_SUFFIX = {".items.csv": "items-csv"}
+
+
+def add_metric_option(parser: argparse.ArgumentParser) -> None:
+    """`--metric`, shared by `duel scorecard` and `duel bench` (its closing scorecard)."""
+    parser.add_argument(
+        "--metric",
+        choices=METRIC_CHOICES,
+        default=METRIC_CHOICES[0],
+        help="headline metric where a suite has it (default auto: the suite's own, macro-F1 for an "
+        "imbalanced classification suite); head-to-head tests follow it",
+    )
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `duel scorecard`."""
     card = sub.add_parser(
@@ -46,9 +70,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     card.add_argument("run", metavar="RUN_ID|last", help="run id from `duel runs`, or 'last'")
     card.add_argument(
         "--format",
-        choices=("table", "md", "csv", "json", "html"),
-        help="output format (default: table on a terminal, md when piped or with -o FILE.md)",
+        choices=("table", "md", "csv", "json", "html", "items-csv"),
+        help="output format (default: table on a terminal, md when piped or with -o FILE.md); items-csv: "
+        "one row per item and model",
     )
+    add_metric_option(card)
     card.add_argument(
         "--json", action="store_true", help="the same as --format json: the whole scorecard as JSON on stdout"
     )
@@ -61,10 +87,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_scorecard(args: argparse.Namespace) -> int:
     from benchmarks.export import export_scorecard, render
     from benchmarks.scorecard import build_scorecard
-    from tui.commands.cli_support import choose_format
+    from models.errors import DuelError
+    from tui.commands.cli_support import SUFFIX_FORMATS, choose_format
 
-    fmt = choose_format(args.format, args.output, as_json=args.json)
-    card = build_scorecard(args.run)
+    suffixes = {**ITEMS_SUFFIX, **SUFFIX_FORMATS}
+    fmt = choose_format(args.format, args.output, as_json=args.json, suffixes=suffixes)
+    card = build_scorecard(args.run, metric=args.metric)
+    if card.unused_metric:
+        raise DuelError(card.unused_metric)
     if fmt == "table":
         _print_tables(card)
         return 0
@@ -83,5 +113,5 @@ def _print_tables(card: Scorecard) -> None:
 
     console = Console()
     print_scorecard(console, card)
-    more = f"every field: duel scorecard {card.run['id']} --json; a file: -o FILE.md|csv|json|html"
+    more = f"every field: duel scorecard {card.run['id']} --json; a file: -o FILE.md|csv|json|html|items.csv"
     console.print(more, style="dim", highlight=False)

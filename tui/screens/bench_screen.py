@@ -8,6 +8,7 @@ items are reused). When a run completes, its scorecard opens.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -153,7 +154,8 @@ class BenchScreen(Screen[None]):
             self.notify(str(exc), severity="error")
             return
         form.show_error("")
-        self.start(request)
+        # Loaded as `duel --weights` / config.toml say (a machine setting, not part of the form).
+        self.start(replace(request, weights=getattr(self.app, "weights", request.weights)))
 
     def start(self, request: BenchRequest) -> bool:
         if self.running:

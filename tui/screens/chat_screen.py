@@ -21,24 +21,24 @@ from models.errors import DuelError
 from tui.chat_state import PANES, PaneSettings
 from tui.export import PaneExport, build_document, write_exports
 from tui.messages import PaneModelChanged, TurnSettled
-from tui.screens.help_screen import HelpScreen
+from tui.screens.help_screen import HELP_BINDINGS, HelpScreen, key_rows
 from tui.screens.history_screen import HistoryScreen
 from tui.screens.model_picker import ModelPickerScreen
 from tui.screens.settings_screen import SettingsResult, SettingsScreen
-from tui.widgets.chat_pane import DRAW_EVERY_S, ChatPane
+from tui.widgets.chat_pane import DRAW_EVERY_S, ChatPane, TwoPanes
 from tui.widgets.prompt_input import PromptInput
 
 if TYPE_CHECKING:
     from tui.app import DuelApp
 
-NARROW_BELOW = 100  # columns: narrower terminals stack the panes
 
 # What each key does, in the words of the help screen (the footer uses the short descriptions).
 HELP_DESCRIPTIONS = {
     "cancel": "Stop both answers and put the prompt back in the box",
     "new_conversation": "Start a new conversation (clears both panes; the old one stays in history)",
     "pick_model": "Pick the model of the focused pane (searchable; or type a path/reference)",
-    "settings": "Settings per pane: system prompt, temperature, top p, max tokens, seed, context size",
+    "settings": "Settings per pane: system prompt, temperature, top p, max tokens, seed, context size, "
+    "GPU layers, weights on the CPU",
     "export": "Export the conversation to Markdown and JSON (both panes, stats, settings)",
     "regenerate": "Write the last answer again in both panes",
     "history": "Past conversations: reopen one",
@@ -47,8 +47,7 @@ HELP_DESCRIPTIONS = {
 }
 
 
-class ChatScreen(Screen[None]):
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
+class ChatScreen(TwoPanes, Screen[None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+n", "new_conversation", "New", priority=True),
@@ -57,8 +56,7 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+e", "export", "Export", priority=True),
         Binding("ctrl+r", "regenerate", "Regenerate", priority=True),
         Binding("ctrl+o", "history", "History", priority=True),
-        Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
+        *HELP_BINDINGS,
     ]
 
     def __init__(self, *, shared_system_prompt: bool = True, reopen_last: bool = True) -> None:
@@ -94,21 +92,7 @@ class ChatScreen(Screen[None]):
         self._mark_active("left")
         self.prompt_box.focus()
         # Both panes' new text is drawn in one refresh, at a bounded rate (see chat_pane.DRAW_EVERY_S).
-        self.set_interval(DRAW_EVERY_S, self._draw_panes)
-
-    async def _draw_panes(self) -> None:
-        if not any(pane.has_undrawn_text for pane in self.panes):
-            return
-        with self.app.batch_update():  # one screen refresh for both panes
-            for pane in self.panes:
-                await pane.draw_pending()
-
-    @property
-    def panes(self) -> list[ChatPane]:
-        return [self.pane(name) for name in PANES]
-
-    def pane(self, name: str) -> ChatPane:
-        return self.query_one(f"#pane-{name}", ChatPane)
+        self.set_interval(DRAW_EVERY_S, self.draw_panes)
 
     @property
     def prompt_box(self) -> PromptInput:
@@ -155,11 +139,9 @@ class ChatScreen(Screen[None]):
         self._next_turn += 1
         self._last_prompt = prompt
         self.prompt_box.value = ""
-        # Both answers start first and together (neither pane gets a head start, and mounting or
-        # saving never delays the models); then the prompts are shown and saved.
-        turns = [pane.begin_turn(index, prompt, self.conversation_id) for pane in self.panes]
-        for pane, turn in zip(self.panes, turns, strict=True):
-            await pane.show_turn(turn)
+        # The prompt is committed before either model sees it: a crash inside llama.cpp (it has
+        # segfaulted on some CPUs) then loses no more than the answers being written. Saving takes
+        # a millisecond; both answers then start together, and only then are the prompts mounted.
         for pane in self.panes:
             store.add_message(
                 self.conversation_id,
@@ -169,6 +151,9 @@ class ChatScreen(Screen[None]):
                 content=prompt,
                 model=pane.model_label,
             )
+        turns = [pane.begin_turn(index, prompt, self.conversation_id) for pane in self.panes]
+        for pane, turn in zip(self.panes, turns, strict=True):
+            await pane.show_turn(turn)
         return True
 
     def on_turn_settled(self, message: TurnSettled) -> None:
@@ -242,6 +227,7 @@ class ChatScreen(Screen[None]):
                 self.pane("right").settings,
                 shared_system_prompt=self.shared_system_prompt,
                 models=models,
+                describe_weights=self.duel.describe_weights,
             ),
             self._settings_chosen,
         )
@@ -257,10 +243,11 @@ class ChatScreen(Screen[None]):
         self.shared_system_prompt = result.shared_system_prompt
         for pane in self.panes:
             new = result.for_pane(pane.pane)
-            context_changed = (new.n_ctx, new.gpu_layers) != (pane.settings.n_ctx, pane.settings.gpu_layers)
+            fixed_at_load = ("n_ctx", "gpu_layers", "weights")
+            context_changed = any(getattr(new, f) != getattr(pane.settings, f) for f in fixed_at_load)
             pane.settings = new
             if context_changed and reload_models:
-                await pane.load_model(pane.ref)  # the context size is fixed when a model is loaded
+                await pane.load_model(pane.ref)  # context size, offload and weights are fixed at load
         if self.conversation_id is not None:
             self.duel.store.update_conversation(self.conversation_id, settings=self.settings_json())
 
@@ -310,10 +297,12 @@ class ChatScreen(Screen[None]):
         stored = self.duel.store.load(conversation_id)
         settings = stored.settings
         if all(isinstance(settings.get(p), dict) for p in PANES):
+            # How this machine places weights (--weights, config.toml) is not the conversation's to change.
+            weights = {pane.pane: pane.settings.weights for pane in self.panes}
             await self.apply_settings(
                 SettingsResult(
-                    PaneSettings.model_validate(settings["left"]),
-                    PaneSettings.model_validate(settings["right"]),
+                    PaneSettings.model_validate({**settings["left"], "weights": weights["left"]}),
+                    PaneSettings.model_validate({**settings["right"], "weights": weights["right"]}),
                     bool(settings.get("shared_system_prompt", True)),
                 ),
                 reload_models=reload_models,
@@ -328,15 +317,7 @@ class ChatScreen(Screen[None]):
 
     def help_rows(self) -> list[tuple[str, str]]:
         """Every key of the chat screen and of the app (keys doing the same thing share a row)."""
-        by_action: dict[str, list[Binding]] = {}
-        app_bindings = [b for b in self.app.BINDINGS if isinstance(b, Binding) and b.description]
-        for binding in [*self.BINDINGS, *app_bindings]:
-            assert isinstance(binding, Binding)
-            by_action.setdefault(binding.action, []).append(binding)
-        rows = [("enter", "Send the prompt to both panes")]
-        for action, bindings in by_action.items():
-            keys = " / ".join(self.app.get_key_display(b) for b in bindings)
-            rows.append((keys, HELP_DESCRIPTIONS.get(action, bindings[0].description)))
+        rows = [("enter", "Send the prompt to both panes"), *key_rows(self, HELP_DESCRIPTIONS)]
         rows += [
             ("tab / shift+tab", "Move the focus between the prompt and the panes"),
             (self.app.COMMAND_PALETTE_BINDING, "Command palette: every action by name"),

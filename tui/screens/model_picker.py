@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
@@ -63,23 +64,54 @@ def looks_like_ref(text: str) -> bool:
     return any(mark in text for mark in ("/", ":", ".gguf", "\\"))
 
 
-class ModelPickerScreen(ModalScreen[str | None]):
+class ModelListing:
+    """Mixed into a screen that offers the model list (this picker, the arena's pool): the list is read
+    in a thread worker, then `models_changed` is called (with the error when listing failed)."""
+
+    models: list[ModelInfo] | None = None  # None until read
+
+    @dataclass
+    class Listed(Message):
+        models: list[ModelInfo]
+
+    def read_models(self: Widget, list_models: Callable[[], list[ModelInfo]]) -> None:
+        self.run_worker(
+            partial(_list_blocking, self, list_models), thread=True, name=LISTING, exit_on_error=False
+        )
+
+    def on_model_listing_listed(self, message: Listed) -> None:
+        self.models = message.models
+        self.models_changed()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name == LISTING and event.state == WorkerState.ERROR:
+            self.models = []
+            self.models_changed(f"Could not list models: {event.worker.error}.")
+
+    def models_changed(self, error: str = "") -> None:
+        raise NotImplementedError
+
+
+LISTING = "list models"
+
+
+def _list_blocking(screen: Widget, list_models: Callable[[], list[ModelInfo]]) -> None:
+    """Thread: read the list (GGUF headers touch the disk) and post it."""
+    screen.post_message(ModelListing.Listed(list_models()))
+
+
+class ModelPickerScreen(ModelListing, ModalScreen[str | None]):
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel"),
         Binding("down", "cursor(1)", "Next", show=False),
         Binding("up", "cursor(-1)", "Previous", show=False),
     ]
 
-    @dataclass
-    class ModelsListed(Message):
-        models: list[ModelInfo]
-
     def __init__(self, pane: str, current_ref: str, list_models: Callable[[], list[ModelInfo]]) -> None:
         super().__init__()
         self.pane = pane
         self.current_ref = current_ref
         self._list_models = list_models
-        self.models: list[ModelInfo] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="picker"):
@@ -90,22 +122,12 @@ class ModelPickerScreen(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).focus()
-        self.run_worker(self._list_blocking, thread=True, name="list models", exit_on_error=False)
+        self.read_models(self._list_models)
 
-    def _list_blocking(self) -> None:
-        self.post_message(self.ModelsListed(self._list_models()))
-
-    def on_model_picker_screen_models_listed(self, message: ModelsListed) -> None:
-        self.models = message.models
+    def models_changed(self, error: str = "") -> None:
         self._refill()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            self.models = []
-            self._refill()
-            self.query_one("#picker-hint", Static).update(
-                Text(f"Could not list models: {event.worker.error}. You can still type a reference.")
-            )
+        if error:
+            self.query_one("#picker-hint", Static).update(Text(f"{error} You can still type a reference."))
 
     @on(Input.Changed, "#search")
     def _search_changed(self) -> None:

@@ -1,4 +1,6 @@
-"""The scorecard of one run: metrics with intervals, head to head, charts, confusion matrices, items.
+"""The scorecard of one run: metrics with intervals and baselines, head to head, charts, confusion
+matrices, items, and the recommendation for its models (`duel recommend`, restricted to this run's
+models and suites).
 
 The card is `benchmarks.scorecard.build_scorecard` (bootstrap intervals take a moment, so it is built
 in a thread worker), and exports are `benchmarks.export.export_scorecard`: the same files as
@@ -29,10 +31,12 @@ from textual.widgets import (
     TabPane,
 )
 
+from benchmarks.recommend import TaskRecommendation
 from benchmarks.scorecard import Scorecard
 from tui.widgets.score_chart import ScoreChart
 from tui.widgets.score_confusion import confusion_group
 from tui.widgets.score_items import FILTERS, ScoreItemsTable, item_rows
+from tui.widgets.score_recommend import RecommendView
 from tui.widgets.score_summary import ScoreSummaryTable, head_to_head_text
 
 EXPORT_FORMATS = ("md", "csv", "json", "html")
@@ -66,6 +70,7 @@ class ScorecardScreen(Screen[None]):
     class CardReady(Message):
         card: Scorecard
         prompts: dict[tuple[str, str], str]
+        recommendations: list[TaskRecommendation]
 
     @dataclass
     class CardFailed(Message):
@@ -87,11 +92,14 @@ class ScorecardScreen(Screen[None]):
         with TabbedContent(id="card-tabs"):
             with TabPane("Summary", id="card-summary"):
                 yield ScoreSummaryTable(id="card-table")
-                yield Static("", id="card-h2h")
+                with VerticalScroll(id="card-notes"):
+                    yield Static("", id="card-h2h")
             with TabPane("Charts", id="card-charts-tab"):
                 yield VerticalScroll(id="card-charts")
             with TabPane("Confusion", id="card-confusion-tab"):
                 yield VerticalScroll(Static("", id="card-confusion"))
+            with TabPane("Recommend", id="card-recommend-tab"):
+                yield VerticalScroll(RecommendView(id="card-recommend"))
             with TabPane("Items", id="card-items-tab"):
                 with Horizontal(id="card-filter-bar"):
                     yield Label("Show:", classes="field-label")
@@ -118,13 +126,14 @@ class ScorecardScreen(Screen[None]):
 
         try:
             card = build_scorecard(str(self.run_id))
+            recommendations = _recommend(card)
         except DuelError as exc:
             self.post_message(self.CardFailed(str(exc)))
             return
         except Exception as exc:  # shown on the screen, never a crash
             self.post_message(self.CardFailed(f"{type(exc).__name__}: {exc}"))
             return
-        self.post_message(self.CardReady(card, _prompts(card)))
+        self.post_message(self.CardReady(card, _prompts(card), recommendations))
 
     def on_scorecard_screen_card_failed(self, message: CardFailed) -> None:
         self.query_one("#card-title", Static).update(
@@ -144,6 +153,7 @@ class ScorecardScreen(Screen[None]):
         self.query_one("#card-title", Static).update(title)
         self.query_one(ScoreSummaryTable).show(card)
         self.query_one("#card-h2h", Static).update(head_to_head_text(card))
+        self.query_one(RecommendView).show(message.recommendations)
         charts = self.query_one("#card-charts", VerticalScroll)
         await charts.remove_children()
         suites = list(dict.fromkeys(row.suite for row in card.rows))
@@ -240,6 +250,18 @@ class ScorecardScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.app.pop_screen()
+
+
+def _recommend(card: Scorecard) -> list[TaskRecommendation]:
+    """`duel recommend` for this run's models and suites (tasks in the order of its suites)."""
+    from benchmarks.recommend import recommend
+    from benchmarks.store import ResultsStore
+    from tui.commands.recommend_cmd import chat_timings
+
+    tasks = list(dict.fromkeys(line.manifest.task for line in card.suites.values()))
+    models = {m["model_key"] for m in card.models} | {m["model_ref"] for m in card.models}
+    with ResultsStore() as store:
+        return recommend(store, tasks, models=models, suites=set(card.suites), chat=chat_timings())
 
 
 def _prompts(card: Scorecard) -> dict[tuple[str, str], str]:

@@ -1,4 +1,4 @@
-"""The app's sections (chat, benchmark, runs & scorecards, models) as Textual modes.
+"""The app's sections (chat, benchmark, runs & scorecards, models, arena, leaderboard) as Textual modes.
 
 Each section is a mode with its own screen stack, so a running benchmark keeps running (and a
 scorecard stays open) while the user looks at the chat or the models. The chat stays in the default
@@ -45,7 +45,26 @@ def _models() -> Screen:
     return ModelsScreen()
 
 
-SECTION_MODES: dict[str, Any] = {CHAT: _blank_base, "bench": _bench, "runs": _runs, "models": _models}
+def _arena() -> Screen:
+    from tui.screens.arena_screen import ArenaScreen
+
+    return ArenaScreen()
+
+
+def _leaderboard() -> Screen:
+    from tui.screens.leaderboard_screen import LeaderboardScreen
+
+    return LeaderboardScreen()
+
+
+SECTION_MODES: dict[str, Any] = {
+    CHAT: _blank_base,
+    "bench": _bench,
+    "runs": _runs,
+    "models": _models,
+    "arena": _arena,
+    "leaderboard": _leaderboard,
+}
 
 # section -> (key, footer label, palette title, palette help)
 SECTIONS = {
@@ -53,6 +72,13 @@ SECTIONS = {
     "bench": ("f3", "Bench", "Go to: benchmark", "Run scored suites on two models (F3)"),
     "runs": ("f4", "Runs", "Go to: runs and scorecards", "Past benchmark runs, scorecards, resume (F4)"),
     "models": ("f5", "Models", "Go to: models", "Registered and bundled models: add, remove, details (F5)"),
+    "arena": ("f7", "Arena", "Go to: arena", "Blind battles: two hidden models of a pool, you vote (F7)"),
+    "leaderboard": (
+        "f8",
+        "Leaderboard",
+        "Go to: leaderboard",
+        "Ratings from the arena votes, with 95% intervals and win rates (F8)",
+    ),
 }
 
 SECTION_BINDINGS = [

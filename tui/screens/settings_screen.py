@@ -1,11 +1,13 @@
-"""Settings of both panes side by side: sampling, context size and the system prompt.
+"""Settings of both panes side by side: sampling, context size, GPU layers, weights, system prompt.
 
 Each pane has its own values, which is how one model is compared with itself under two settings
-(e.g. temperature 0 against 0.8). The system prompt can be one for both or one per pane.
+(e.g. temperature 0 against 0.8). The system prompt can be one for both or one per pane. Under the
+weights choice, what it means on this machine (e.g. "auto → no-amx: AMX left out ...").
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -15,8 +17,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
+from models.weights_choice import WEIGHT_CHOICES
 from tui.chat_state import PANES, PaneSettings
 
 # (field, label, Input type)
@@ -47,12 +50,19 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
     ]
 
     def __init__(
-        self, left: PaneSettings, right: PaneSettings, *, shared_system_prompt: bool, models: dict[str, str]
+        self,
+        left: PaneSettings,
+        right: PaneSettings,
+        *,
+        shared_system_prompt: bool,
+        models: dict[str, str],
+        describe_weights: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__()
         self._initial = {"left": left, "right": right}
         self._shared = shared_system_prompt
         self._models = models  # pane -> model name, for the column titles
+        self._describe_weights = describe_weights or (lambda choice: choice)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="settings"):
@@ -76,6 +86,16 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
                 value = getattr(settings, name)
                 yield Label(label, classes="field-label")
                 yield Input("" if value is None else str(value), type=kind, id=f"{pane}-{name}", compact=True)
+            yield Label("Weights on the CPU (reloads)", classes="field-label")
+            yield Select(
+                [(choice, choice) for choice in WEIGHT_CHOICES],
+                value=settings.weights,
+                allow_blank=False,
+                compact=True,
+                id=f"{pane}-weights",
+            )
+            note = Text(self._describe_weights(settings.weights))
+            yield Static(note, id=f"{pane}-weights-note", classes="hint")
             yield Label("System prompt", classes="field-label")
             yield TextArea(settings.system_prompt, id=f"{pane}-system", classes="system-prompt", compact=True)
 
@@ -91,6 +111,12 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
         if shared:
             right.text = self.query_one("#left-system", TextArea).text
 
+    @on(Select.Changed)
+    def _describe_choice(self, event: Select.Changed) -> None:
+        if event.select.id and event.select.id.endswith("-weights") and isinstance(event.value, str):
+            note = Text(self._describe_weights(event.value))
+            self.query_one(f"#{event.select.id}-note", Static).update(note)
+
     @on(TextArea.Changed, "#left-system")
     def _mirror_system(self) -> None:
         if self.query_one("#shared-system", Checkbox).value:
@@ -103,6 +129,7 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             if raw == "" and name != "seed":
                 raise ValueError(f"{pane} pane: {name.replace('_', ' ')} is required")
             values[name] = None if raw == "" else raw
+        values["weights"] = self.query_one(f"#{pane}-weights", Select).value
         try:
             return PaneSettings.model_validate(values)
         except ValidationError as exc:

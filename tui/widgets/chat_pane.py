@@ -3,7 +3,12 @@
 Loading and generation run in thread workers that only post messages (tui/messages.py); this
 widget owns what the user sees and handles every worker failure in `on_worker_state_changed`,
 so a failing model shows its reason here while the other pane carries on. Which model, its settings
-and its engine belong to the app's pair (tui/pair.py); the pane shows one side of it.
+and its engine belong to a pair (tui/pair.py: the chat's is the app's; the arena has its own); the
+pane shows one side of it.
+
+A pane with an `alias` is blind (the arena): it shows the alias ("Model A") instead of the model's
+name and details, a neutral load progress, and holds back error texts (they may name the file)
+until `reveal()`.
 """
 
 from __future__ import annotations
@@ -15,12 +20,13 @@ from functools import partial
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.screen import Screen
 from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from engines.base import EngineError, GenerationParams, LoadOptions, Stats
 from models.info import ModelInfo
-from tui.chat_state import PaneSettings, PaneTurn, Side, fit_to_context, history_pairs
+from tui.chat_state import PANES, PaneSettings, PaneTurn, Side, fit_to_context, history_pairs
 from tui.engine_slot import CancelledWhileWaiting
 from tui.messages import (
     AnswerDone,
@@ -28,13 +34,14 @@ from tui.messages import (
     ContextTrimmed,
     LoadProgress,
     ModelReady,
+    PaneLoadFailed,
     PaneModelChanged,
     TurnSettled,
 )
 from tui.pair import PairService
 from tui.widgets.pane_header import PaneHeader
 from tui.widgets.transcript import Transcript
-from tui.widgets.turn_view import TurnView
+from tui.widgets.turn_view import HIDDEN_REASON, TurnView
 
 # Streamed text reaches the UI thread at most this often per pane (the first piece goes at once,
 # so the time to first token the user sees is the model's). The screen then draws what arrived
@@ -56,11 +63,49 @@ class GenerationJob:
     no_model_reason: str
 
 
+PLACEHOLDER = "Ask something below: both models answer side by side."
+
+
+NARROW_BELOW = 100  # columns: narrower terminals stack the panes (the screen gets class -narrow)
+
+
+class TwoPanes:
+    """Mixed into a screen that shows both panes (the chat, the arena): side by side, or stacked when
+    the terminal is narrow; finding them by side; drawing what streamed into them in one refresh
+    (call `draw_panes` every DRAW_EVERY_S)."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
+
+    def pane(self: Screen, side: str) -> ChatPane:
+        return self.query_one(f"#pane-{side}", ChatPane)
+
+    @property
+    def panes(self) -> list[ChatPane]:
+        return [self.pane(side) for side in PANES]
+
+    async def draw_panes(self: Screen) -> None:
+        panes: list[ChatPane] = self.panes
+        if not any(pane.has_undrawn_text for pane in panes):
+            return
+        with self.app.batch_update():  # one screen refresh for both panes
+            for pane in panes:
+                await pane.draw_pending()
+
+
 class ChatPane(Vertical):
-    def __init__(self, pane: Side, pair: PairService) -> None:
+    def __init__(
+        self,
+        pane: Side,
+        pair: PairService,
+        *,
+        alias: str | None = None,
+        no_model_hint: str = "press ctrl+l to pick one",
+    ) -> None:
         super().__init__(id=f"pane-{pane}", classes="pane")
         self.pane: Side = pane
         self._pair = pair
+        self.alias = alias  # shown instead of the model while set (a blind pane); see reveal()
+        self._no_model_hint = no_model_hint
         self.info: ModelInfo | None = None
         self.turns: list[PaneTurn] = []
         self.load_error: str | None = None
@@ -78,11 +123,34 @@ class ChatPane(Vertical):
         yield PaneHeader(classes="pane-header")
         yield ProgressBar(total=None, show_eta=False, classes="load-progress")
         with Transcript(classes="transcript"):
-            yield Static("Ask something below: both models answer side by side.", classes="placeholder")
+            yield Static(PLACEHOLDER, classes="placeholder")
 
     def on_mount(self) -> None:
-        self.query_one(PaneHeader).show_model(None, self.ref)
+        self._show_identity()
         self.query_one(ProgressBar).display = False
+
+    def _show_identity(self) -> None:
+        header = self.query_one(PaneHeader)
+        if self.alias is not None:
+            header.show_alias(self.alias)
+        else:
+            header.show_model(self.info, self.ref)
+
+    def conceal(self, alias: str) -> None:
+        """Show `alias` instead of the model from now on, and hold back error texts (a blind battle)."""
+        self.alias = alias
+        self._show_identity()
+
+    def reveal(self) -> None:
+        """Show the model and every held-back error text (the vote is in)."""
+        if self.alias is None:
+            return
+        self.alias = None
+        self._show_identity()
+        if self.load_error:
+            self._add_note(f"{self.ref} could not be loaded: {self.load_error}", error=True)
+        for view in self._views.values():
+            view.reveal_errors()
 
     @property
     def ref(self) -> str:
@@ -132,7 +200,7 @@ class ChatPane(Vertical):
         self.n_ctx = None
         self.load_error = None
         self.model_loading = True
-        self.query_one(PaneHeader).show_model(None, ref)
+        self._show_identity()
         self._status("loading…", "italic")
         bar = self.query_one(ProgressBar)
         bar.update(total=None, progress=0)
@@ -141,6 +209,7 @@ class ChatPane(Vertical):
             n_ctx=self.settings.n_ctx,
             n_threads=self._pair.threads(self.pane),
             n_gpu_layers=self.settings.gpu_layers,
+            weights=self.settings.weights,
         )
         self._load_worker = self.run_worker(
             partial(self._load_blocking, ref, options, self._load_id),
@@ -179,7 +248,9 @@ class ChatPane(Vertical):
         bar = self.query_one(ProgressBar)
         bar.update(total=max(message.total, 1), progress=message.done)
         pct = 100 * message.done / max(message.total, 1)
-        self._status(f"{message.label or 'preparing'} {pct:.0f}%", "italic")
+        # A blind pane says "loading": "assembling" or "downloading" would tell which model it is.
+        label = "loading" if self.alias is not None else message.label or "preparing"
+        self._status(f"{label} {pct:.0f}%", "italic")
 
     def on_model_ready(self, message: ModelReady) -> None:
         message.stop()
@@ -188,7 +259,7 @@ class ChatPane(Vertical):
         self.model_loading = False
         self.info = message.info
         self.query_one(ProgressBar).display = False
-        self.query_one(PaneHeader).show_model(message.info, message.ref)
+        self._show_identity()
         self.n_ctx = message.n_ctx
         self._idle_status()
         self.post_message(PaneModelChanged(self.pane, message.ref))
@@ -198,17 +269,21 @@ class ChatPane(Vertical):
         self.load_error = str(error) or type(error).__name__
         self.query_one(ProgressBar).display = False
         self._status("failed to load", "bold")
-        self._add_note(f"Could not load {self.ref}: {self.load_error}", error=True)
+        if self.alias is not None:
+            self._add_note(f"{self.alias} could not be loaded; {HIDDEN_REASON}.", error=True)
+        else:
+            self._add_note(f"Could not load {self.ref}: {self.load_error}", error=True)
+        self.post_message(PaneLoadFailed(self.pane, self.ref, self.load_error))
 
     # ----- turns --------------------------------------------------------------------------------
     def begin_turn(self, index: int, prompt: str, conversation_id: int | None) -> PaneTurn:
         """Start answering `prompt` at once; `show_turn` then mounts its view.
 
-        The answer starts before the view is mounted so that mounting (and the caller saving the
-        prompt) never delays the model; text that arrives first waits in `_undrawn`."""
+        The answer starts before the view is mounted so that mounting never delays the model; text
+        that arrives first waits in `_undrawn`. The caller has saved the prompt already."""
         turn = PaneTurn(index=index, prompt=prompt, model=self.model_label, conversation_id=conversation_id)
         self.turns.append(turn)
-        self._views[turn.index] = TurnView(turn)
+        self._views[turn.index] = TurnView(turn, hide_errors=self.alias is not None)
         self._run_generation(turn)
         return turn
 
@@ -267,7 +342,7 @@ class ChatPane(Vertical):
                 engine = slot.engine
                 if engine is None:
                     reason = f"no model loaded ({slot.failure})" if slot.failure else job.no_model_reason
-                    raise EngineError(reason + "; press ctrl+l to pick one")
+                    raise EngineError(f"{reason}; {self._no_model_hint}")
                 fitted = fit_to_context(
                     engine.count_chat_tokens,
                     job.system_prompt,
@@ -439,9 +514,7 @@ class ChatPane(Vertical):
         self._views.clear()
         self.transcript.reset()
         await self.transcript.remove_children()
-        await self.transcript.mount(
-            Static("Ask something below: both models answer side by side.", classes="placeholder")
-        )
+        await self.transcript.mount(Static(PLACEHOLDER, classes="placeholder"))
 
     async def show_turns(self, turns: list[PaneTurn]) -> None:
         """Show a reopened conversation's answers (settled turns from the store)."""

@@ -27,5 +27,9 @@ class PaneHeader(Horizontal):
         line = describe_model(info) if info else Text(ref, style="bold")
         self.query_one("#model-line", Static).update(line)
 
+    def show_alias(self, alias: str) -> None:
+        """A blind pane's name ("Model A"): nothing about the model behind it."""
+        self.query_one("#model-line", Static).update(Text(alias, style="bold"))
+
     def show_status(self, status: str, style: str = "") -> None:
         self.query_one("#status-line", Static).update(Text(status, style=style))

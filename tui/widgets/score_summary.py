@@ -1,4 +1,5 @@
-"""The scorecard's main table (metrics with intervals, speed, memory, value) and head-to-head lines.
+"""The scorecard's main table (metrics with intervals, the majority baseline, speed, memory, value),
+then each suite's baselines and head-to-head lines.
 
 Every number is a field of `benchmarks.scorecard.Scorecard`; this only lays them out.
 """
@@ -10,7 +11,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
-from benchmarks.export import METRIC_LABELS
+from benchmarks.export import METRIC_LABELS, baseline_heading, vs_majority_cell
 from benchmarks.scorecard import Scorecard, ScoreRow
 from tui.widgets.bench_messages import short_ref
 
@@ -20,6 +21,8 @@ COLUMNS = (
     ("metric", "Metric"),
     ("value", "Value"),
     ("ci", "95% interval"),
+    ("vs_majority", "Beats majority"),
+    ("accuracy", "Accuracy"),
     ("items", "Items"),
     ("failures", "Fail"),
     ("latency", "s/item"),
@@ -50,12 +53,17 @@ def short_model(ref: str) -> str:
 
 def summary_cells(row: ScoreRow, winner: bool) -> list[Any]:
     value = Text(fmt(row.value), style="bold green" if winner else "bold")
+    accuracy = row.metric_named("accuracy")  # shown beside any headline (macro-F1 leads imbalanced suites)
     return [
         row.suite,
         Text(short_model(row.model), style="bold"),
         METRIC_LABELS.get(row.metric, row.metric),
         value,
         interval(row.ci_low, row.ci_high),
+        Text(vs_majority_cell(row), style="green" if row.beats_majority else "yellow")
+        if row.beats_majority is not None
+        else "–",
+        fmt(accuracy.value if accuracy else None),
         str(row.items),
         Text(str(row.failures), style="red" if row.failures else ""),
         fmt(row.mean_latency_s),
@@ -83,8 +91,24 @@ class ScoreSummaryTable(DataTable):
             self.add_row(*summary_cells(row, winner), key=f"{row.suite}|{row.model}")
 
 
-def head_to_head_text(card: Scorecard) -> Text:
+def baselines_text(card: Scorecard) -> Text:
+    """Per suite: its baselines and headline metric, then each model's verdict against the majority."""
     text = Text()
+    text.append("Baselines\n", style="bold")
+    for line in card.suites.values():
+        text.append(f"{line.name}: ", style="bold")
+        text.append(f"{baseline_heading(line)}\n", style="dim")
+        for row in card.rows:
+            if row.suite == line.name and row.baseline_verdict:
+                text.append(f"  {short_model(row.model)}: ")
+                text.append(f"{row.baseline_verdict}\n", style="green" if row.beats_majority else "yellow")
+    return text
+
+
+def head_to_head_text(card: Scorecard) -> Text:
+    """The baselines, then every head-to-head test with what would settle a difference left open."""
+    text = baselines_text(card)
+    text.append("\n")
     if not card.head_to_head:
         text.append("Head to head: needs two models on the same items.", style="dim")
         return text
@@ -99,5 +123,6 @@ def head_to_head_text(card: Scorecard) -> Text:
             text.append(f"{short_model(h.winner)} is better", style="bold green")
         else:
             text.append("no significant difference", style="yellow")
-        text.append(f", p = {h.p_value:.3g} ({h.test}, n = {h.n}); {h.detail}\n", style="dim")
+        settle = f"; {h.settle_text}" if h.settle_text else ""
+        text.append(f", p = {h.p_value:.3g} ({h.test}, n = {h.n}); {h.detail}{settle}\n", style="dim")
     return text

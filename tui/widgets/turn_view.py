@@ -11,12 +11,16 @@ from textual.widgets import Markdown, Static
 
 from tui.chat_state import PaneTurn, format_stats
 
+# What a blind pane (the arena) says instead of an error text, which may name the model or its file.
+HIDDEN_REASON = "the reason is shown after the vote"
+
 
 class TurnView(Vertical):
-    def __init__(self, turn: PaneTurn, *, show_model: bool = False) -> None:
+    def __init__(self, turn: PaneTurn, *, show_model: bool = False, hide_errors: bool = False) -> None:
         super().__init__(classes="turn")
         self.turn = turn
         self._show_model = show_model  # a reopened answer written by another model says so
+        self._hide_errors = hide_errors  # a blind pane's error text may name the model: held back
         # A new turn's answer is all drawn through write(), so it starts empty even if text
         # arrived before the view was mounted; a reopened turn shows its saved answer.
         self._initial_text = turn.answer if turn.settled else ""
@@ -50,6 +54,10 @@ class TurnView(Vertical):
         await self.markdown.update("")
         self.refresh_footer()
 
+    def reveal_errors(self) -> None:
+        self._hide_errors = False
+        self.refresh_footer()
+
     def refresh_footer(self) -> None:
         """Notice and stats line from the turn's current state (on_mount draws them otherwise)."""
         if not self.ready.is_set():
@@ -60,7 +68,8 @@ class TurnView(Vertical):
         if turn.notice:
             lines.append(Text(turn.notice, style="italic"))
         if turn.error:
-            lines.append(Text(f"error: {turn.error}", style="bold"))
+            reason = HIDDEN_REASON if self._hide_errors else turn.error
+            lines.append(Text(f"error: {reason}", style="bold"))
         notice.update(Text("\n").join(lines))
         notice.display = bool(lines)
         notice.set_class(bool(turn.error), "-error")
