@@ -51,11 +51,15 @@ def suite_requests(name: str, n: int) -> tuple[list[Item], list[GenerationReques
     return items, [GenerationRequest(p.messages, p.params) for p in prompts]
 
 
+CPU_S: dict[int, float] = {}  # CPU seconds of the last timed run by P (a shared machine's wall time drifts)
+
+
 def timed(engine: LlamaCppEngine, reqs: list[GenerationRequest], parallel: int) -> tuple[float, dict]:
     engine._llm.reset()  # no prompt prefix left in the engine's cache from the previous run
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     results: dict[int, GenerationResult] = dict(engine.generate_many(reqs, parallel, on_note=print))
     elapsed = time.perf_counter() - start
+    CPU_S[parallel] = time.process_time() - cpu
     bad = [r.finish_reason for r in results.values() if r.finish_reason not in ("stop", "length")]
     assert len(results) == len(reqs) and not bad, bad
     return elapsed, results
@@ -63,7 +67,7 @@ def timed(engine: LlamaCppEngine, reqs: list[GenerationRequest], parallel: int) 
 
 def exact_matches(items: list[Item], results: dict[int, GenerationResult]) -> int:
     scores = [score_parsed(parse_number(results[i].text), item.target) for i, item in enumerate(items)]
-    return sum(int(score["correct"]) for score in scores)
+    return sum(int(score.value) for score in scores)
 
 
 def compare_model(key: str, parallel: int, threads: int, n_math: int, n_summ: int) -> float:
@@ -83,12 +87,13 @@ def compare_model(key: str, parallel: int, threads: int, n_math: int, n_summ: in
             else:
                 t_one, one = timed(engine, reqs, 1)
                 t_many, many = timed(engine, reqs, parallel)
+            cpu_ratio = CPU_S[1] / CPU_S[parallel]
             same = sum(one[i].text == many[i].text for i in range(len(reqs)))
             tokens = sum(r.stats.completion_tokens for r in many.values())
             line = (
                 f"  {key} {suite}: {len(reqs)} items, one at a time {len(reqs) / t_one:.3f} items/s, "
                 f"batched (P={parallel}) {len(reqs) / t_many:.3f} items/s, speedup {t_one / t_many:.2f}; "
-                f"identical replies {same}/{len(reqs)}; {tokens} tokens generated batched"
+                f"(CPU time {cpu_ratio:.2f}); identical replies {same}/{len(reqs)}; {tokens} tokens batched"
             )
             if suite == "math":
                 right = exact_matches(items, one), exact_matches(items, many)
@@ -115,7 +120,8 @@ def sweep(key: str, widths: list[int], threads: int, n_math: int) -> None:
             base = base or elapsed
             print(
                 f"  {key} math P={width}: {len(reqs) / elapsed:.3f} items/s, "
-                f"{tokens / elapsed:.1f} tokens/s, speedup {base / elapsed:.2f}",
+                f"{tokens / elapsed:.1f} tokens/s, speedup {base / elapsed:.2f}, "
+                f"{tokens / CPU_S[width]:.1f} tokens per CPU-second",
                 flush=True,
             )
     finally:
