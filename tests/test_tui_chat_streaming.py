@@ -72,7 +72,7 @@ async def test_a_pane_that_finishes_hands_its_threads_to_the_pane_still_answerin
     app = make_app("scripted:quick?delay=0.01&tokens=4", "scripted:slow?delay=0.03&tokens=40", opener=opener)
     async with app.run_test(size=WIDE) as pilot:
         await wait_ready(pilot)
-        quick, slow = opener.engine("quick"), opener.engine("slow")
+        slow = opener.engine("slow")
         assert slow.thread_calls == [(1, 0)], "its share at load (the pair's threads are 1 and 1)"
         await send(pilot, "Explain a hash map.")
         await wait_settled(pilot)
