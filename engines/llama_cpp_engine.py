@@ -195,6 +195,9 @@ class LlamaCppEngine(Engine):
         self._closed = False
         self._close_pending = False
         self._seeds = random.Random(self._options.seed)  # seeds for requests that name none
+        from engines.llama_batch import LAYOUT
+
+        self.batch_layout = LAYOUT  # KV layout of batched generation (perf/gen_batch.py compares both)
 
         model_ = self._llm._model
         bos_id, eos_id = model_.token_bos(), model_.token_eos()
@@ -412,6 +415,7 @@ class LlamaCppEngine(Engine):
                 parallel,
                 self._batch_bytes,
                 name=self._info.name,
+                layout=self.batch_layout,
             )
             if plan.note and on_note is not None:
                 on_note(plan.note)

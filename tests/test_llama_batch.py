@@ -71,15 +71,21 @@ def run_all(engine: LlamaCppEngine, reqs, parallel: int, **kw) -> tuple[list[int
 # ------------------------------------------------------------------------------------ same answers
 
 
+@pytest.mark.parametrize("layout", ["streams", "unified"])
 @pytest.mark.parametrize("key", ["qwen2", "mistral", "llama"])
 def test_batched_greedy_equals_one_at_a_time_token_for_token(
-    tiny_engines: dict[str, LlamaCppEngine], batched_runs: list[int], key: str
+    tiny_engines: dict[str, LlamaCppEngine],
+    batched_runs: list[int],
+    key: str,
+    layout: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """BPE and SentencePiece (leading-space strip) vocabularies, a BOS-adding template; replies of
     different lengths, more requests than slots (finished slots are refilled), a shared system
-    prompt evaluated once. f32 weights: llama.cpp rounds batched products differently only at the
-    1e-7 level (llama_batch.py), which does not move a greedy choice here."""
+    prompt evaluated once; both cache layouts. f32 weights: llama.cpp rounds batched products
+    differently only at the 1e-7 level (llama_batch.py), which does not move a greedy choice here."""
     engine = tiny_engines[key]
+    monkeypatch.setattr(engine, "batch_layout", layout)
     reqs = [greedy(i, max_tokens=50 - 5 * i) for i in range(9)]
     one_by_one = [collect_reply(engine, r) for r in reqs]
 
@@ -94,6 +100,32 @@ def test_batched_greedy_equals_one_at_a_time_token_for_token(
         assert got.finish_reason == expected.finish_reason
         assert got.stats.prompt_tokens == expected.stats.prompt_tokens
         assert 0 < got.stats.ttft_s <= got.stats.total_s
+
+
+def test_every_decode_is_one_run_of_consecutive_sequences(
+    tiny_engines: dict[str, LlamaCppEngine], batched_runs: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """llama.cpp cuts a multi-stream batch at a gap in the sequence ids (one more pass over the
+    weights): when no request is left to fill a finished slot, the last sequence moves into it."""
+    import llama_cpp
+
+    engine = tiny_engines["qwen2"]
+    reqs = [greedy(i, max_tokens=n) for i, n in enumerate([30, 8, 30, 14, 30, 20])]  # middle ones end first
+    expected = [collect_reply(engine, r).text for r in reqs]
+    runs: list[list[int]] = []
+    real_decode = llama_cpp.llama_decode
+
+    def decode(ctx, batch):  # noqa: ANN001, ANN202
+        runs.append(sorted({batch.seq_id[k][0] for k in range(batch.n_tokens)}))
+        return real_decode(ctx, batch)
+
+    monkeypatch.setattr(llama_cpp, "llama_decode", decode)
+    _, results = run_all(engine, reqs, parallel=6)
+
+    assert batched_runs == [6] and [results[i].text for i in range(6)] == expected
+    assert len({len(r) for r in runs}) > 2, "slots finished one after another"
+    gaps = [r for r in runs if r != list(range(r[0], r[0] + len(r)))]
+    assert not gaps, f"decodes with a gap in their sequence ids: {gaps[:3]}"
 
 
 def test_each_request_keeps_its_own_stop_strings_and_limits(
@@ -232,9 +264,12 @@ def test_plan_sizes_every_stream_for_the_longest_request_and_fits_memory() -> No
         return n_ctx * 1000
 
     plan = plan_batch(prompts, budgets, 4, kv_bytes, free_bytes=10**9)
-    assert (plan.slots, plan.note, plan.n_per_seq) == (4, None, CTX_PAD)
+    assert (plan.slots, plan.note, plan.layout) == (4, None, "streams")
     assert plan.anchor == tuple([9] * 50)
-    assert (plan.n_seq, plan.n_ctx) == (5, 5 * CTX_PAD), "the slots and the shared prefix's sequence"
+    assert (plan.n_seq, plan.n_ctx) == (5, 5 * CTX_PAD), "a stream each for the slots and the shared prefix"
+    # One unified cache holds the prefix once and, per slot, the longest rest (15) + reply (20).
+    unified = plan_batch(prompts, budgets, 4, kv_bytes, free_bytes=10**9, layout="unified")
+    assert (unified.n_seq, unified.n_ctx) == (5, CTX_PAD) and CTX_PAD >= 50 + 4 * 35
 
     assert plan_batch(prompts, budgets, 16, kv_bytes, free_bytes=10**9).slots == 6, "not more than requests"
 
