@@ -1,4 +1,4 @@
-"""Run suites on models, one item at a time into the results store, reporting progress as events.
+"""Run suites on models into the results store, item by item as each finishes, reporting progress.
 
 Order: one model at a time, all of its suites, then the next model, each model with every core.
 Why not two models at once: on a laptop both would fight over the same cores (measured here: two
@@ -10,7 +10,9 @@ like. Loading each model once and running all its suites also avoids reloading b
 Resuming: each finished item is committed with its cache key (model file sha256, suite version, item
 id, prompt hash, method, settings); a rerun of the same command finds the unfinished run, reuses
 every stored item and computes only the rest. Log-likelihood items are scored a few at a time in one
-llama.cpp batch, so a kill loses at most that small batch.
+llama.cpp batch, so a kill loses at most that small batch. Generated items run `parallel` at a time
+(several sequences per llama.cpp decode, or requests in flight to a server: `Engine.generate_many`),
+each stored the moment it finishes, so a kill loses only the ones in flight.
 
 This module is the orchestration (models, suites, resume, the run's status); one model on one suite
 is a `benchmarks.task.SuiteTask`.
@@ -34,6 +36,7 @@ from benchmarks.suites import Item, Suite, load_suite
 from benchmarks.task import METHODS as METHOD_KINDS
 from benchmarks.task import SuiteTask
 from engines.base import Engine, LoadOptions
+from engines.parallel import DEFAULT_PARALLEL
 from models.errors import DuelError
 
 METHODS = tuple(METHOD_KINDS)
@@ -55,12 +58,14 @@ class BenchRequest:
     n_ctx: int = 4096
     max_tokens: int | None = None  # overrides the per-task generation limit
     weights: str | None = None  # extra CPU buffer types llama.cpp may use; None: config.toml, else auto
+    parallel: int = DEFAULT_PARALLEL  # generated items in flight at once (llama.cpp batch, remote requests)
 
     def settings(self) -> dict[str, Any]:
-        """What makes two runs the same run (threads and weight layout change speed, not answers)."""
+        """What makes two runs the same run (threads, weight layout and parallel change speed, not
+        what is asked; a run resumed with another --parallel reuses every stored item)."""
         data = asdict(self)
-        data.pop("threads")
-        data.pop("weights")
+        for speed_only in ("threads", "weights", "parallel"):
+            data.pop(speed_only)
         return data
 
     def fingerprint(self) -> str:
@@ -158,6 +163,8 @@ class BenchRunner:
             raise DuelError("--shots must be 0 or more")
         if request.limit is not None and request.limit < 1:
             raise DuelError("--limit must be at least 1")
+        if request.parallel < 1:
+            raise DuelError("--parallel must be at least 1")
         self.request = request
         self._on_event = on_event
         self._should_stop = should_stop
@@ -171,6 +178,7 @@ class BenchRunner:
         self.run_id = 0
         self.computed_count = 0
         self.cached_count = 0
+        self.parallel = request.parallel
         self._peaks: dict[str, int] = {}
 
     def emit(self, event: ev.Event) -> None:
@@ -197,7 +205,7 @@ class BenchRunner:
         if req.shots and not any(s.task in ("classify", "mc", "math") for s in suites):
             self.emit(ev.Notice("--shots applies to classify, multiple-choice and math suites only"))
         config = {**req.settings(), "suites": [s.name for s in suites], "threads": req.threads,
-                  "weights": req.weights}
+                  "weights": req.weights, "parallel": req.parallel}
         run, resumed = self.store.start_or_resume(req.fingerprint(), config)
         self.run_id = run.id
         plan = tuple(ev.TaskPlan(m, s.name, len(selections[s.name])) for m in req.models for s in suites)

@@ -32,7 +32,7 @@ from benchmarks.results import ItemResult, ItemScore, ResultRecord, SentPrompt
 from benchmarks.scoring import score_loglik, score_parsed, score_summary, score_unanswered
 from benchmarks.store import ResultsStore
 from benchmarks.suites import Item, Suite
-from engines.base import ContextOverflowError, Engine, Stats
+from engines.base import ContextOverflowError, Engine, GenerationRequest, Stats
 
 #: Bumped when answer parsing or per-item scoring changes, so cached scores are recomputed.
 SCORING_VERSION = "s1"
@@ -48,6 +48,7 @@ class RunContext(Protocol):
     run_id: int
     computed_count: int
     cached_count: int
+    parallel: int  # generated items in flight at once (engines that cannot batch run one at a time)
 
     def emit(self, event: ev.Event) -> None: ...
     def should_stop(self) -> bool: ...
@@ -113,8 +114,11 @@ def run_loglik(task: SuiteTask, pending: Sequence[Pending]) -> bool:
 
 
 def run_generate(task: SuiteTask, pending: Sequence[Pending]) -> bool:
-    """Generate an answer per item, one after the other; False when stopped (mid-item or between)."""
-    return all(not task.ctx.should_stop() and task.generate_one(one) for one in pending)
+    """Generate an answer per item, up to the run's `parallel` at once where the engine can (several
+    sequences per llama.cpp decode, several requests in flight to a server); each item is stored the
+    moment it finishes. False when stopped: the items not finished store nothing (the next run does
+    them)."""
+    return task.generate(pending)
 
 
 @dataclass(frozen=True)
@@ -320,23 +324,30 @@ class SuiteTask:
             score = score_loglik(scores, one.prompt.answers, one.item.target, self.metric)
             self.finish(one, json.dumps(score.logprobs), Scored(score, False), latency)
 
-    def generate_one(self, pending: Pending) -> bool:
-        """Generate and finish one item; False when stopped mid-item (nothing stored: redone next run)."""
-        assert isinstance(pending.prompt, ChatPrompt)
-        start = time.perf_counter()
-        pieces: list[str] = []
-        stats = None
-        try:
-            prompt = pending.prompt
-            for chunk in self.engine.stream_chat(prompt.messages, prompt.params, self.ctx.should_stop):
-                pieces.append(chunk.text)
-                if chunk.stats is not None:
-                    stats = chunk.stats
-        except ContextOverflowError as exc:
-            self.finish_unanswered(pending, str(exc), time.perf_counter() - start)
+    def generate(self, pending: Sequence[Pending]) -> bool:
+        """Generate every pending item through `Engine.generate_many`; False when stopped before all
+        of them finished. Results arrive in the order they finish and are finished (stored, scored,
+        reported) here, on the run's thread, one at a time."""
+        if not pending:
             return True
-        if stats is not None and stats.finish_reason == "cancelled":
-            return False
-        latency = stats.total_s if stats is not None else time.perf_counter() - start
-        self.finish_text(pending, "".join(pieces), latency, stats)
-        return True
+        requests = []
+        for one in pending:
+            assert isinstance(one.prompt, ChatPrompt)
+            requests.append(GenerationRequest(one.prompt.messages, one.prompt.params))
+        finished = 0
+        results = self.engine.generate_many(
+            requests,
+            parallel=self.ctx.parallel,
+            should_stop=self.ctx.should_stop,
+            on_note=lambda text: self.ctx.emit(ev.Notice(text)),
+        )
+        for index, result in results:
+            one = pending[index]
+            if result.finish_reason == "cancelled":
+                continue  # stopped mid-item: nothing stored, the next run generates it again
+            finished += 1
+            if result.error is not None:  # this item alone failed (did not fit, a remote request failed)
+                self.finish_unanswered(one, str(result.error), result.stats.total_s)
+                continue
+            self.finish_text(one, result.text, result.stats.total_s, result.stats)
+        return finished == len(pending)

@@ -7,6 +7,7 @@ callers that run two engines at once give each a share of the CPU threads (see `
 from __future__ import annotations
 
 import abc
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ from models.info import ModelInfo
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 ShouldStop = Callable[[], bool]
+NoteSink = Callable[[str], None]  # receives one-line notes a caller should show (e.g. as ev.Notice)
 
 FINISH_REASONS = ("stop", "length", "cancelled", "error")
 
@@ -80,6 +82,32 @@ class Chunk:
 
     text: str = ""
     stats: Stats | None = None
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One reply of a batch: the conversation so far and the sampling settings of this reply alone."""
+
+    messages: tuple[Message, ...]
+    params: GenerationParams
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """A finished reply of `generate_many`.
+
+    `stats.finish_reason` is "stop", "length", "cancelled" (stopped before it finished: the text is
+    partial or empty and should not be stored) or "error" (this request alone failed: `error` says
+    why, e.g. a ContextOverflowError, or a remote request that failed after its retries).
+    """
+
+    text: str
+    stats: Stats
+    error: EngineError | None = None
+
+    @property
+    def finish_reason(self) -> str:
+        return self.stats.finish_reason
 
 
 @dataclass(frozen=True)
@@ -156,6 +184,29 @@ class Engine(abc.ABC):
     def render_chat(self, messages: Sequence[Message]) -> str:
         """The prompt text the model's chat template makes of `messages`, ready for the reply."""
 
+    def generate_many(
+        self,
+        requests: Sequence[GenerationRequest],
+        parallel: int = 1,
+        should_stop: ShouldStop | None = None,
+        on_note: NoteSink | None = None,
+    ) -> Iterator[tuple[int, GenerationResult]]:
+        """Generate a reply for every request; yield `(index, result)` as each one finishes.
+
+        Engines that can run `parallel` requests at once (several sequences in one llama.cpp
+        context, several HTTP requests in flight) do, so results may come out of order; every index
+        is yielded exactly once unless the caller stops iterating. A reply equals what `stream_chat`
+        gives for the same request (batched greedy decoding may differ in rounding: see the engine).
+        `should_stop` is polled between steps; once it is true, the requests not finished come back
+        with finish reason "cancelled". A failure of one request (its prompt does not fit, a remote
+        request that failed after its retries) comes back as that request's result with finish
+        reason "error"; a failure of the engine itself raises. `on_note` receives one-line notes a
+        user should see (e.g. "ran 4 sequences at once instead of 8: not enough free memory").
+
+        This default runs the requests one after another through `stream_chat`.
+        """
+        yield from generate_one_by_one(self, requests, should_stop)
+
     def score_options(self, context: str, options: Sequence[str]) -> list[OptionScore]:
         """Log-likelihood of each option after `context` (raw text, no template applied)."""
         raise EngineError(f"{self.describe().name} cannot score log-likelihoods")
@@ -175,3 +226,42 @@ class Engine(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+CANCELLED_BEFORE_START = Stats(0, 0, 0.0, 0.0, "cancelled")
+
+
+def failed_result(error: EngineError, elapsed_s: float, prompt_tokens: int = 0) -> GenerationResult:
+    return GenerationResult("", Stats(prompt_tokens, 0, elapsed_s, elapsed_s, "error"), error)
+
+
+def collect_reply(
+    engine: Engine, request: GenerationRequest, should_stop: ShouldStop | None = None
+) -> GenerationResult:
+    """Run one request through `stream_chat` and gather its text; a prompt that does not fit is the
+    request's own failure (finish reason "error"), any other failure raises."""
+    start = time.perf_counter()
+    pieces: list[str] = []
+    stats: Stats | None = None
+    try:
+        for chunk in engine.stream_chat(request.messages, request.params, should_stop):
+            pieces.append(chunk.text)
+            if chunk.stats is not None:
+                stats = chunk.stats
+    except ContextOverflowError as exc:
+        return failed_result(exc, time.perf_counter() - start)
+    if stats is None:  # an engine that broke the contract: say so rather than invent numbers
+        raise EngineError(f"{engine.describe().name} ended a reply without its statistics")
+    return GenerationResult("".join(pieces), stats)
+
+
+def generate_one_by_one(
+    engine: Engine, requests: Sequence[GenerationRequest], should_stop: ShouldStop | None = None
+) -> Iterator[tuple[int, GenerationResult]]:
+    """`generate_many` for engines that run one request at a time (in order)."""
+    for index, request in enumerate(requests):
+        if should_stop is not None and should_stop():
+            result = GenerationResult("", CANCELLED_BEFORE_START)
+        else:
+            result = collect_reply(engine, request, should_stop)
+        yield index, result

@@ -17,10 +17,10 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engines.base import (
     Chunk,
@@ -28,12 +28,17 @@ from engines.base import (
     Engine,
     EngineError,
     GenerationParams,
+    GenerationRequest,
+    GenerationResult,
     LoadOptions,
     Message,
+    NoteSink,
     OptionScore,
     ShouldStop,
     Stats,
     TemplateInUse,
+    failed_result,
+    generate_one_by_one,
 )
 from engines.loading import LOAD_LOCK
 from engines.templates import ChatTemplate, template_for_model
@@ -48,6 +53,9 @@ from engines.weights import (
     weight_buffers,
 )
 from models.info import ModelInfo
+
+if TYPE_CHECKING:
+    from engines.llama_batch import BatchPlan
 
 # llama.cpp's own sampling defaults for the knobs GenerationParams does not expose.
 _TOP_K = 40
@@ -187,6 +195,9 @@ class LlamaCppEngine(Engine):
         self._closed = False
         self._close_pending = False
         self._seeds = random.Random(self._options.seed)  # seeds for requests that name none
+        from engines.llama_batch import LAYOUT
+
+        self.batch_layout = LAYOUT  # KV layout of batched generation (perf/gen_batch.py compares both)
 
         model_ = self._llm._model
         bos_id, eos_id = model_.token_bos(), model_.token_eos()
@@ -324,16 +335,9 @@ class LlamaCppEngine(Engine):
         start: float,
     ) -> Iterator[Chunk]:
         prompt = self._tokenize_prompt(self.render_chat(messages))
-        n_ctx = self.n_ctx
-        if len(prompt) + 1 > n_ctx:
-            raise ContextOverflowError(
-                f"{self._info.name}: the prompt is {len(prompt)} tokens and the context window is "
-                f"{n_ctx}, which leaves no room for a reply (shorten the conversation or raise --ctx)"
-            )
-        budget = min(params.max_tokens, n_ctx - len(prompt))
+        self._check_fits(len(prompt))
         greedy = params.temperature <= 0
-        seed = params.seed if params.seed is not None else self._seeds.randrange(2**31)
-        self._llm.set_seed(seed)
+        self._llm.set_seed(self._seed_for(params))
         tokens = self._llm.generate(
             prompt,
             temp=0.0 if greedy else params.temperature,
@@ -342,38 +346,116 @@ class LlamaCppEngine(Engine):
             min_p=_MIN_P,
             repeat_penalty=1.0,
         )
-        reply = ReplyText(tuple(params.stop) + self._chat.stop_strings, self._strip_first_space)
-        produced = 0
-        ttft = last = 0.0
-        finish = "length"
-        stop_ids, is_eog, vocab, piece = self._stop_ids, self._is_eog, self._vocab, self._piece
+        progress = self._progress(params, len(prompt), start)
         try:
-            while produced < budget:
+            while progress.finish is None:
                 if should_stop is not None and should_stop():
-                    finish = "cancelled"
+                    progress.finish = "cancelled"
                     break
-                token = next(tokens)
-                now = time.perf_counter()
-                if not ttft:
-                    ttft = now - start
-                if token in stop_ids or is_eog(vocab, token):
-                    finish = "stop"
-                    break
-                produced += 1
-                last = now - start
-                text = reply.feed(piece(token))
+                text = progress.take(next(tokens), time.perf_counter())
                 if text:
                     yield Chunk(text=text)
-                if reply.stopped:
-                    finish = "stop"
-                    break
         finally:
             tokens.close()  # leaves llama's state consistent; the next call reuses the prompt prefix
-        rest = reply.flush()
+        rest = progress.flush()
         if rest:
             yield Chunk(text=rest)
-        ttft = ttft or (time.perf_counter() - start)
-        yield Chunk(stats=Stats(len(prompt), produced, ttft, max(last, ttft), finish))
+        yield Chunk(stats=progress.stats(time.perf_counter()))
+
+    def _check_fits(self, n_prompt: int) -> None:
+        if n_prompt + 1 > self.n_ctx:
+            raise ContextOverflowError(
+                f"{self._info.name}: the prompt is {n_prompt} tokens and the context window is "
+                f"{self.n_ctx}, which leaves no room for a reply (shorten the conversation or raise --ctx)"
+            )
+
+    def _budget(self, params: GenerationParams, n_prompt: int) -> int:
+        """Tokens a reply may take: its limit, or what the context has left after the prompt."""
+        return min(params.max_tokens, self.n_ctx - n_prompt)
+
+    def _seed_for(self, params: GenerationParams) -> int:
+        return params.seed if params.seed is not None else self._seeds.randrange(2**31)
+
+    def _progress(self, params: GenerationParams, n_prompt: int, start: float) -> ReplyProgress:
+        """The stop logic of one reply (shared by the single stream and the batched path)."""
+        stop_ids, is_eog, vocab = self._stop_ids, self._is_eog, self._vocab
+        return ReplyProgress(
+            ReplyText(tuple(params.stop) + self._chat.stop_strings, self._strip_first_space),
+            budget=self._budget(params, n_prompt),
+            prompt_tokens=n_prompt,
+            is_end=lambda token: token in stop_ids or is_eog(vocab, token),
+            piece=self._piece,
+            start=start,
+        )
+
+    # --- many replies at once ------------------------------------------------------------------
+
+    def generate_many(
+        self,
+        requests: Sequence[GenerationRequest],
+        parallel: int = 1,
+        should_stop: ShouldStop | None = None,
+        on_note: NoteSink | None = None,
+    ) -> Iterator[tuple[int, GenerationResult]]:
+        """Up to `parallel` replies decoded together in one context (engines/llama_batch.py).
+
+        With `parallel` 1, a single request, or no memory for two sequences, the requests run one
+        after another through `stream_chat`. Greedy batched replies equal the one-at-a-time ones token
+        for token on f32 weights; quantized weights may round differently (see llama_batch.py).
+        """
+        from engines.llama_batch import plan_batch
+
+        self._check_open()
+        if parallel > 1 and len(requests) > 1:
+            prompts = [self._tokenize_prompt(self.render_chat(r.messages)) for r in requests]
+            fitting = [i for i, p in enumerate(prompts) if len(p) + 1 <= self.n_ctx]
+            plan = plan_batch(
+                [prompts[i] for i in fitting],
+                [self._budget(requests[i].params, len(prompts[i])) for i in fitting],
+                parallel,
+                self._batch_bytes,
+                name=self._info.name,
+                layout=self.batch_layout,
+            )
+            if plan.note and on_note is not None:
+                on_note(plan.note)
+            if plan.slots > 1:
+                yield from self._generate_batched(requests, prompts, plan, should_stop)
+                return
+        yield from generate_one_by_one(self, requests, should_stop)
+
+    def _generate_batched(
+        self,
+        requests: Sequence[GenerationRequest],
+        prompts: list[list[int]],
+        plan: BatchPlan,
+        should_stop: ShouldStop | None,
+    ) -> Iterator[tuple[int, GenerationResult]]:
+        from engines.llama_batch import BatchJob, run_batch
+
+        start = time.perf_counter()
+        self._acquire()
+        try:
+            jobs = []
+            for index, (request, prompt) in enumerate(zip(requests, prompts, strict=True)):
+                try:
+                    self._check_fits(len(prompt))
+                except ContextOverflowError as exc:
+                    yield index, failed_result(exc, time.perf_counter() - start)
+                    continue
+                params = request.params
+                sampler = _sampler_chain(params, self._seed_for(params))
+                jobs.append(BatchJob(index, prompt, sampler, self._progress(params, len(prompt), start)))
+            yield from run_batch(self._llm, plan, jobs, should_stop)
+        finally:
+            self._release()
+
+    def _batch_bytes(self, n_ctx: int, n_ubatch: int) -> int:
+        """Memory a batch context of `n_ctx` cells takes beyond the loaded weights (KV + compute)."""
+        from models.memory import estimate_memory
+
+        estimate = estimate_memory(self._info, n_ctx, n_ubatch)
+        return estimate.kv_cache + estimate.compute
 
     # --- scoring -------------------------------------------------------------------------------
 
@@ -421,9 +503,84 @@ class LlamaCppEngine(Engine):
             llm.close()
 
 
+def _sampler_chain(params: GenerationParams, seed: int) -> Any:
+    """A llama.cpp sampler chain that picks tokens as `Llama.generate` does in `_stream_locked`.
+
+    llama-cpp-python 0.3.36 builds (`Llama._init_sampler`): penalties (a no-op at repeat_penalty 1.0,
+    so left out here), then greedy at temperature 0, else top_k, typical (1.0: a no-op), top_p,
+    min_p, temperature and a seeded dist. Each batched sequence gets its own chain, hence its own
+    random state: a seeded reply samples the same tokens whether it runs alone or in a batch.
+    """
+    from llama_cpp import _internals
+
+    chain = _internals.LlamaSampler()
+    if params.temperature <= 0:
+        chain.add_greedy()
+    else:
+        chain.add_top_k(_TOP_K)
+        chain.add_typical(1.0, 1)
+        chain.add_top_p(params.top_p, 1)
+        chain.add_min_p(_MIN_P, 1)
+        chain.add_temp(params.temperature)
+        chain.add_dist(seed)
+    return chain
+
+
 def _padded_context(n_ctx: int) -> int:
     """llama.cpp rounds the context up to a multiple of 256 (0 means the model's trained length)."""
     return n_ctx if n_ctx <= 0 else -(-n_ctx // _CTX_PAD) * _CTX_PAD
+
+
+class ReplyProgress:
+    """Where one reply stands, token by token: its text, its budget, why it finished, its timings.
+
+    `take` is fed each sampled token. Generation ends at an end-of-generation token (not counted,
+    not shown), at a stop string (ReplyText cuts it), or when `budget` tokens were produced; then
+    `finish` is set. The single stream and the batched generator both use it, so they stop alike.
+    """
+
+    def __init__(
+        self,
+        reply: ReplyText,
+        *,
+        budget: int,
+        prompt_tokens: int,
+        is_end: Callable[[int], bool],
+        piece: Callable[[int], bytes],
+        start: float,
+    ) -> None:
+        self.reply = reply
+        self.budget = budget
+        self.prompt_tokens = prompt_tokens
+        self._is_end = is_end
+        self._piece = piece
+        self.start = start  # the clock of ttft/total; a batch resets it when the reply gets a slot
+        self.produced = 0
+        self.ttft = self.last = 0.0
+        self.finish: str | None = None if budget > 0 else "length"
+
+    def take(self, token: int, now: float) -> str:
+        """The text this token adds (maybe empty); sets `finish` when the reply is over."""
+        if not self.ttft:
+            self.ttft = now - self.start
+        if self._is_end(token):
+            self.finish = "stop"
+            return ""
+        self.produced += 1
+        self.last = now - self.start
+        text = self.reply.feed(self._piece(token))
+        if self.reply.stopped:
+            self.finish = "stop"
+        elif self.produced >= self.budget:
+            self.finish = "length"
+        return text
+
+    def flush(self) -> str:
+        return self.reply.flush()
+
+    def stats(self, now: float) -> Stats:
+        ttft = self.ttft or (now - self.start)
+        return Stats(self.prompt_tokens, self.produced, ttft, max(self.last, ttft), self.finish or "length")
 
 
 class ReplyText:

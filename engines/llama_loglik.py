@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 
 from engines.base import ContextOverflowError, EngineError, OptionScore
+from engines.llama_ctx import common_prefix as _lcp
+from engines.llama_ctx import put_token, side_context, sync_threads
 
 N_SEQ_MAX = 32  # sequences in the scoring context: seq 0 is the shared prefix, the rest carry options
 BATCH_TOKENS = 512  # tokens packed into one decode (a single longer item still goes alone)
@@ -52,31 +54,20 @@ class _Request:
         return max(sum(1 for c in self.conts if len(c) > 1), 1)
 
 
-def _lcp(a: Sequence[int], b: Sequence[int]) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
-
-
 class _Scorer:
     """The scoring context attached to one `Llama` object (created on first use, freed with it)."""
 
     def __init__(self, llm: Any) -> None:
         import llama_cpp
-        from llama_cpp import _internals
 
         self._llama_cpp = llama_cpp
         self.llm = llm
         self.n_ctx = int(llm.n_ctx())
         self.n_vocab = int(llm.n_vocab())
-        params = llama_cpp.llama_context_params.from_buffer_copy(llm.context_params)
-        params.n_seq_max = N_SEQ_MAX
-        params.kv_unified = True  # all sequences share one n_ctx-sized cache (not n_ctx / n_seq_max each)
-        params.n_batch = self.n_ctx  # any item that fits the context fits one decode call
-        params.n_ubatch = min(UBATCH, self.n_ctx)
-        self.ctx = _internals.LlamaContext(model=llm._model, params=params, verbose=False)
+        # All sequences share one n_ctx-sized cache; any item that fits the context fits one decode.
+        self.ctx = side_context(
+            llm, n_seq_max=N_SEQ_MAX, n_batch=self.n_ctx, n_ubatch=min(UBATCH, self.n_ctx)
+        )
         self.memory = llama_cpp.llama_get_memory(self.ctx.ctx)
         self.batch = llama_cpp.llama_batch_init(self.n_ctx, 0, N_SEQ_MAX)
         self.anchor: list[int] = []  # tokens held by sequence 0
@@ -155,14 +146,9 @@ class _Scorer:
             self.anchor = self.anchor[:keep]
         rest = tokens[keep:]
         if rest:
-            b = self.batch
             for k, tok in enumerate(rest):
-                b.token[k] = tok
-                b.pos[k] = keep + k
-                b.n_seq_id[k] = 1
-                b.seq_id[k][0] = 0
-                b.logits[k] = 0
-            b.n_tokens = len(rest)
+                put_token(self.batch, k, tok, keep + k, (0,), False)
+            self.batch.n_tokens = len(rest)
             self._decode()
             self.anchor = list(tokens)
 
@@ -206,23 +192,14 @@ class _Scorer:
                     lib.llama_memory_seq_cp(self.memory, 0, s, -1, -1)
             tail = req.ctx[prefix:]
             for k, tok in enumerate(tail):
-                b.token[n] = tok
-                b.pos[n] = prefix + k
-                b.n_seq_id[n] = len(seqs)
-                for m, s in enumerate(seqs):
-                    b.seq_id[n][m] = s
-                b.logits[n] = int(k == len(tail) - 1)
+                put_token(b, n, tok, prefix + k, seqs, k == len(tail) - 1)
                 n += 1
             last_ctx = n - 1
             option_rows: dict[int, int] = {}
             for j, s in zip(multi, seqs, strict=False):
                 option_rows[j] = n
                 for k, tok in enumerate(req.conts[j][:-1]):
-                    b.token[n] = tok
-                    b.pos[n] = len(req.ctx) + k
-                    b.n_seq_id[n] = 1
-                    b.seq_id[n][0] = s
-                    b.logits[n] = 1
+                    put_token(b, n, tok, len(req.ctx) + k, (s,), True)
                     n += 1
             layout.append((req, last_ctx, option_rows))
         b.n_tokens = n
@@ -251,9 +228,7 @@ class _Scorer:
     def score(
         self, requests: Sequence[tuple[str, Sequence[str]]], reuse_prefix: bool
     ) -> list[list[OptionScore]]:
-        self._llama_cpp.llama_set_n_threads(
-            self.ctx.ctx, int(self.llm.n_threads), int(self.llm.n_threads_batch)
-        )
+        sync_threads(self.ctx, self.llm)
         # A request with more multi-token options than free sequences is scored in parts.
         parts: list[tuple[int, int, int]] = []  # (request, first option, end option)
         for index, (_, options) in enumerate(requests):

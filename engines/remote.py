@@ -36,16 +36,22 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from engines.base import (
+    CANCELLED_BEFORE_START,
     Chunk,
     ContextOverflowError,
     Engine,
     EngineError,
     GenerationParams,
+    GenerationRequest,
+    GenerationResult,
     LoadOptions,
     Message,
+    NoteSink,
     ShouldStop,
     Stats,
     TemplateInUse,
+    collect_reply,
+    failed_result,
 )
 from models.info import ModelInfo
 
@@ -58,6 +64,20 @@ MAX_RETRY_WAIT_S = 30.0
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 HF_HOST_SUFFIXES = ("huggingface.co", "hf.co", "huggingface.cloud", "hf.space")
 CHARS_PER_TOKEN = 4  # rough estimate for English text, used only where the server gives no count
+
+
+class RemoteRequestFailed(EngineError):
+    """One request failed in a way the next one may not: a 5xx/429 answer, a connection dropped or
+    timed out. `generate_many` retries such a request alone and, if it keeps failing, reports it as
+    that request's failure rather than ending the whole batch. `retried`: the status retries with
+    backoff were already spent; `server_down`: nothing listens at the address, so when retries do
+    not bring it back, every request would fail the same way and the batch ends with this error.
+    """
+
+    def __init__(self, message: str, *, retried: bool = False, server_down: bool = False) -> None:
+        super().__init__(message)
+        self.retried = retried
+        self.server_down = server_down
 
 
 @dataclass(frozen=True)
@@ -159,10 +179,14 @@ class RemoteEngine(Engine):
                 "unset it to use a remote engine"
             )
         if isinstance(exc, httpx2.ConnectError):
-            return EngineError(f"remote server {where} is not reachable ({_short(exc)}); is it running?")
+            return RemoteRequestFailed(
+                f"remote server {where} is not reachable ({_short(exc)}); is it running?", server_down=True
+            )
         if isinstance(exc, InferenceTimeoutError | httpx2.TimeoutException):
-            return EngineError(f"remote server {where} did not answer within {self._target.timeout_s:g} s")
-        return EngineError(f"remote server {where} failed: {type(exc).__name__}: {_short(exc)}")
+            return RemoteRequestFailed(
+                f"remote server {where} did not answer within {self._target.timeout_s:g} s"
+            )
+        return RemoteRequestFailed(f"remote server {where} failed: {type(exc).__name__}: {_short(exc)}")
 
     def _get_models(self) -> Any:
         from huggingface_hub.utils import build_hf_headers, get_session
@@ -322,7 +346,10 @@ class RemoteEngine(Engine):
                 f"{where}: no model {self._model!r} or no chat endpoint (HTTP 404) {detail}".strip()
             )
         tried = f" after {retries_done + 1} attempts" if retries_done else ""
-        return EngineError(f"{where} answered HTTP {status}{tried}" + (f": {detail}" if detail else ""))
+        message = f"{where} answered HTTP {status}{tried}" + (f": {detail}" if detail else "")
+        if status in RETRY_STATUSES:
+            return RemoteRequestFailed(message, retried=True)
+        return EngineError(message)
 
     def stream_chat(
         self,
@@ -361,14 +388,14 @@ class RemoteEngine(Engine):
                     if choice.finish_reason:
                         finish = _finish_reason(choice.finish_reason)
         except (httpx2.HTTPError, TextGenerationError, ValueError) as exc:
-            raise EngineError(
+            raise RemoteRequestFailed(
                 f"remote server {self._target.base_url} broke off the reply after {chunks} chunks "
                 f"({type(exc).__name__}: {_short(exc)})"
             ) from None
         finally:
             client.close()  # also closes the HTTP response, so a cancelled server stops generating
         if finish is None:
-            raise EngineError(
+            raise RemoteRequestFailed(
                 f"remote server {self._target.base_url} ended the stream without finishing "
                 f"the reply (after {chunks} chunks)"
             )
@@ -384,6 +411,44 @@ class RemoteEngine(Engine):
             completion, prompt = chunks, self.count_chat_tokens(messages)
             self.last_token_count_source = "chunks"
         yield Chunk(stats=Stats(prompt, completion, ttft if chunks else total, max(total, ttft), finish))
+
+    # --- many requests at once ------------------------------------------------------------------
+
+    def generate_many(
+        self,
+        requests: Sequence[GenerationRequest],
+        parallel: int = 1,
+        should_stop: ShouldStop | None = None,
+        on_note: NoteSink | None = None,
+    ) -> Iterator[tuple[int, GenerationResult]]:
+        """Keep up to `parallel` requests in flight (one thread and one HTTP client each), so a
+        vLLM, TGI or llama.cpp server works on them side by side as it does for many users.
+
+        A request that fails on its own (5xx after the backoff retries, a dropped or timed-out
+        connection) is retried alone up to `retries` times and then comes back as that request's
+        failure; the others go on. Refused credentials, an unknown model or a bad request raise,
+        since every request would fail alike; so does a server that stays unreachable.
+        """
+        from engines.concurrent import generate_concurrently
+
+        if self._closed:
+            raise EngineError(f"{self._model}: engine is closed")
+        yield from generate_concurrently(requests, parallel, self._collect_with_retries, should_stop)
+
+    def _collect_with_retries(self, request: GenerationRequest, should_stop: ShouldStop) -> GenerationResult:
+        start = time.perf_counter()
+        attempt = 0
+        while True:
+            try:
+                return collect_reply(self, request, should_stop)
+            except RemoteRequestFailed as exc:
+                if exc.retried or attempt >= self._target.retries:
+                    if exc.server_down:
+                        raise
+                    return failed_result(exc, time.perf_counter() - start)
+            if not self._wait(self._retry_delay(None, attempt), should_stop):
+                return GenerationResult("", CANCELLED_BEFORE_START)
+            attempt += 1
 
     def close(self) -> None:
         self._closed = True

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -88,10 +89,15 @@ def test_kill_mid_run_then_rerun_resumes(duel_home: Path) -> None:
     assert all(after[key] == created for key, created in before.items())
 
 
-def test_should_stop_ends_cleanly_and_a_rerun_finishes(duel_home: Path) -> None:
-    """The in-process path the TUI uses: a stop request leaves a partial run that resumes."""
+@pytest.mark.parametrize("parallel", [1, 4])
+def test_should_stop_ends_cleanly_and_a_rerun_finishes(duel_home: Path, parallel: int) -> None:
+    """The in-process path the TUI uses: a stop request leaves a partial run that resumes. One at a
+    time the run stops after the item in flight; batched, the items finished in the same step are
+    stored too and the ones in flight store nothing (the rerun generates them)."""
     seen: list[object] = []
-    request = BenchRequest(("sentiment",), ("scripted:a", "scripted:b"), limit=12, method="generate")
+    request = BenchRequest(
+        ("sentiment",), ("scripted:a", "scripted:b"), limit=12, method="generate", parallel=parallel
+    )
     done_items = []
 
     def on_event(event: object) -> None:
@@ -100,14 +106,29 @@ def test_should_stop_ends_cleanly_and_a_rerun_finishes(duel_home: Path) -> None:
             done_items.append(event)
 
     outcome = run_bench(request, on_event=on_event, should_stop=lambda: len(done_items) >= 5)
-    assert outcome.status == "partial" and outcome.stopped and outcome.computed == 5
+    # scripted replies are all the same length here: a batch of 4 finishes together
+    assert outcome.status == "partial" and outcome.stopped and outcome.computed == (5 if parallel == 1 else 8)
     names = [type(e).__name__ for e in seen]
     assert names[0] == "RunStarted" and names[-1] == "RunFinished"
     again = run_bench(request)
-    assert (again.run_id, again.status, again.cached, again.computed) == (outcome.run_id, "complete", 5, 19)
+    done = outcome.computed
+    assert (again.run_id, again.status) == (outcome.run_id, "complete")
+    assert (again.cached, again.computed) == (done, 24 - done)
     with ResultsStore() as store:
         assert store.count_run_items(outcome.run_id) == 24
         assert store.get_run(outcome.run_id).display_status == "complete"
+
+
+def test_a_rerun_with_another_parallel_resumes_the_same_run(duel_home: Path) -> None:
+    request = BenchRequest(("math",), ("scripted:a",), limit=6, method="generate", parallel=3)
+    done: list[object] = []
+    first = run_bench(
+        request,
+        on_event=lambda e: done.append(e) if type(e).__name__ == "ItemDone" else None,
+        should_stop=lambda: len(done) >= 3,
+    )
+    again = run_bench(replace(request, parallel=1))
+    assert (again.run_id, again.cached, again.computed) == (first.run_id, first.computed, 6 - first.computed)
 
 
 @pytest.mark.parametrize("method", ["loglik", "generate"])

@@ -273,3 +273,25 @@ def test_concurrent_loads_leave_stdout_and_stderr_in_place(bundled_models: dict[
     assert not errors and len(loaded) == 3
     after = [os.fstat(fd) for fd in (1, 2)]
     assert [(s.st_dev, s.st_ino) for s in after] == [(s.st_dev, s.st_ino) for s in before]
+
+
+@pytest.mark.parametrize("name", ["qwen2.5-coder-0.5b", "smollm2-135m"])
+def test_batched_generation_on_the_bundled_models(engines: dict[str, LlamaCppEngine], name: str) -> None:
+    """Several replies decoded together (engines/llama_batch.py): every request comes back once with
+    consistent stats. Equality with one-at-a-time replies is not asserted on quantized weights (see
+    llama_batch.py); perf/gen_batch.py counts it."""
+    from engines.base import GenerationRequest
+
+    engine = engines[name]
+    questions = ["What is 7 times 8?", "Name a prime number.", "Explain a hash map in two sentences.", "Hi!"]
+    reqs = [GenerationRequest(({"role": "user", "content": q},), GREEDY) for q in questions]
+
+    results = dict(engine.generate_many(reqs, parallel=3))
+
+    assert sorted(results) == [0, 1, 2, 3]
+    for index, result in results.items():
+        assert result.finish_reason in ("stop", "length") and result.text.strip()
+        assert 0 < result.stats.completion_tokens <= 16
+        assert result.stats.prompt_tokens == engine.count_chat_tokens(reqs[index].messages)
+        assert 0 < result.stats.ttft_s <= result.stats.total_s
+    assert _run(engine)[1].completion_tokens > 0, "the engine streams again afterwards"

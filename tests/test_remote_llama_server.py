@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from chat_server import clear_remote_env
 
 from engines.base import EngineError, GenerationParams, LoadOptions
 
@@ -118,15 +119,7 @@ def llama_server(smollm2_path: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture
 def no_remote_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "DUEL_REMOTE_API_KEY",
-        "HF_HUB_OFFLINE",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    clear_remote_env(monkeypatch)
 
 
 @pytest.mark.timeout(300)

@@ -18,12 +18,13 @@ from benchmarks.stats import wilson_ci
 from benchmarks.store import ResultsStore
 from benchmarks.suites import load_suite
 from tui.screens.bench_item_screen import BenchItemScreen
-from tui.screens.bench_screen import BenchScreen
+from tui.screens.bench_screen import BenchScreen, request_from_config
 from tui.screens.model_details import ModelDetailsScreen
 from tui.screens.models_screen import ModelsScreen
 from tui.screens.runs_screen import RunsScreen
 from tui.screens.scorecard_screen import ScorecardScreen
 from tui.widgets.bench_feed import BenchFeed
+from tui.widgets.bench_form import BenchForm
 from tui.widgets.bench_messages import BenchBatch, FeedEntry, TaskScore
 from tui.widgets.bench_progress import BenchProgressPanel
 from tui.widgets.bench_relay import BenchRelay
@@ -33,13 +34,18 @@ SLOW_A = "scripted:alpha?delay=0.01&tokens=4"
 SLOW_B = "scripted:beta?delay=0.01&tokens=4"
 
 
-async def open_bench(pilot, limit: str = "", method: str = "loglik") -> BenchScreen:  # noqa: ANN001
+async def open_bench(
+    pilot, limit: str = "", method: str = "loglik", parallel: str = "1"  # noqa: ANN001
+) -> BenchScreen:
+    """The benchmark screen with its form filled in (by default one answer at a time, so items
+    finish one by one as these tests follow them)."""
     await pilot.press("f3")
     screen = pilot.app.screen
     assert isinstance(screen, BenchScreen)
     await wait_for(pilot, lambda: screen.query_one(SelectionList).option_count > 0, "the suite list")
     screen.query_one("#bench-limit", Input).value = limit
     screen.query_one(f"#method-{method}", RadioButton).value = True
+    screen.query_one("#bench-parallel", Input).value = parallel
     return screen
 
 
@@ -161,6 +167,25 @@ async def test_feed_opens_an_item_in_full() -> None:
         assert app.screen is bench
 
 
+async def test_the_parallel_field_sets_how_many_answers_generate_at_once_and_resumes_with_the_run() -> None:
+    opener = Opener()
+    app = sections_app(SLOW_A, SLOW_B, open_engine=opener)
+    async with app.run_test(size=WIDE) as pilot:
+        bench = await open_bench(pilot, limit="8", method="generate", parallel="4")
+        await pilot.press("ctrl+s")
+        await wait_for_scorecard(pilot, timeout=30)
+        finished = bench.last_finished
+        assert finished is not None and finished.status == "complete"
+        engines = [engine for ref, _, engine in opener.opened if ref in (SLOW_A, SLOW_B)][-2:]
+        assert [e.most_in_flight for e in engines] == [4, 4], "4 answers generated at once, per model"
+        bench.query_one("#bench-parallel", Input).value = "2"
+        with ResultsStore() as store:
+            config = store.get_run(finished.run_id).config
+        assert config["parallel"] == 4
+        bench.query_one(BenchForm).fill(request_from_config(config))
+        assert bench.query_one("#bench-parallel", Input).value == "4"
+
+
 async def test_bad_setups_are_one_line_errors() -> None:
     app = sections_app()
     async with app.run_test(size=WIDE) as pilot:
@@ -173,6 +198,11 @@ async def test_bad_setups_are_one_line_errors() -> None:
         bench.query_one("#bench-model-b", Input).value = "scripted:alpha"
         await pilot.press("ctrl+s")
         assert not bench.running and "same model" in str(error.render())
+        bench.query_one("#bench-model-b", Input).value = "scripted:beta"
+        bench.query_one("#bench-parallel", Input).value = "0"
+        await pilot.press("ctrl+s")
+        assert not bench.running and "at once must be a whole number of at least 1" in str(error.render())
+        bench.query_one("#bench-parallel", Input).value = "1"
         bench.query_one("#bench-model-b", Input).value = "no-such-model"
         bench.query_one("#bench-limit", Input).value = "3"
         await pilot.press("ctrl+s")

@@ -8,6 +8,7 @@ from textual.widgets import Markdown
 from tui_support import (
     WIDE,
     Opener,
+    RecordingEngine,
     make_app,
     notice_text,
     send,
@@ -51,6 +52,40 @@ async def test_send_streams_into_both_panes_at_once() -> None:
     # The engines ran at the same time (neither waited for the other to finish).
     alpha, beta = opener.engine("alpha").token_times, opener.engine("beta").token_times
     assert alpha[0] < beta[-1] and beta[0] < alpha[-1]
+
+
+class ThreadsEngine(RecordingEngine):
+    """Records every thread count it is given, with how many text chunks it had produced by then."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.thread_calls: list[tuple[int, int]] = []
+
+    def set_threads(self, n_threads: int) -> None:
+        self.thread_calls.append((n_threads, len(self.token_times)))
+        super().set_threads(n_threads)
+
+
+async def test_a_pane_that_finishes_hands_its_threads_to_the_pane_still_answering() -> None:
+    """As `duel chat` does: the pair gives the slower model the finished one's core, mid-answer."""
+    opener = Opener(ThreadsEngine)
+    app = make_app("scripted:quick?delay=0.01&tokens=4", "scripted:slow?delay=0.03&tokens=40", opener=opener)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_ready(pilot)
+        slow = opener.engine("slow")
+        assert slow.thread_calls == [(1, 0)], "its share at load (the pair's threads are 1 and 1)"
+        await send(pilot, "Explain a hash map.")
+        await wait_settled(pilot)
+        shares = [n for n, _ in slow.thread_calls[1:]]
+        assert 1 in shares, f"both panes answering share the two threads: {slow.thread_calls}"
+        handed = [made for n, made in slow.thread_calls[1 + shares.index(1) :] if n == 2]
+        assert handed and handed[0] < 40, f"no thread handed over mid-answer: {slow.thread_calls}"
+        assert slow.threads == 2
+
+        # Alone (the other pane idle), a pane answers with both threads from its start.
+        await app.chat.panes[1].regenerate_last()
+        await wait_settled(pilot)
+        assert slow.thread_calls[-1][0] == 2
 
 
 async def test_text_reaches_the_screen_in_batches(monkeypatch) -> None:

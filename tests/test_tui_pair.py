@@ -82,3 +82,29 @@ def test_close_waits_for_the_engine_to_be_free_and_can_give_up() -> None:
     user.join(5)
     closer.join(5)
     assert engine.closed and pair.closed.is_set()
+
+
+def test_the_sides_generating_share_the_threads_and_a_finished_side_hands_its_own_over() -> None:
+    pair = ModelPair("scripted:a", "scripted:b", open_engine=Opener(), threads=(2, 1))  # 3 in all
+    left, right = (pair.switch(side, f"scripted:{side}", OPTIONS) for side in ("left", "right"))
+    assert left is not None and right is not None and (left.threads, right.threads) == (2, 1)
+
+    pair.begin_generating("left", "right")
+    assert (left.threads, right.threads) == (2, 1)
+    pair.end_generating("left")
+    assert right.threads == 3, "the side still answering gets the finished side's threads"
+    pair.end_generating("right")
+
+    with pair.generating("right"):  # alone: every thread, the idle side's too
+        assert right.threads == 3
+        with pair.generating("left"):
+            assert (left.threads, right.threads) == (2, 1)
+        assert right.threads == 3
+
+
+def test_a_single_model_keeps_every_thread() -> None:
+    pair = ModelPair("scripted:a", open_engine=Opener(), total_threads=4)
+    engine = pair.switch("left", "scripted:a", OPTIONS)
+    assert engine is not None
+    with pair.generating("left"):
+        assert engine.threads == 4

@@ -8,13 +8,19 @@ given one (tests give it a pair whose engine opener hands out scripted engines).
 Each side has an `EngineSlot`: the engine, guarded so one thread at a time uses it (a generation, a
 model switch, the final close). A switch closes the old model and opens the new one while holding the
 process-wide load lock (engines/loading.py), so two sides never hold two half-loaded models at once.
+
+The pair also shares the CPU threads between the sides that are generating (`generating(side)`):
+when one side's answer ends, the side still answering gets its threads (engines/threads.py,
+`rebalance_threads`), so one core does not idle while the slower model finishes; a side answering
+alone has them all.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 from engines.base import Engine, LoadOptions
@@ -56,6 +62,11 @@ class PairService(Protocol):
         ...
 
     def slot(self, side: Side) -> EngineSlot: ...
+
+    def generating(self, side: Side) -> AbstractContextManager[None]:
+        """Around a generation on `side`'s engine, held by the caller's slot: the sides generating
+        share the threads, and when it ends its threads go to the others."""
+        ...
 
     def switch(
         self,
@@ -103,6 +114,11 @@ class ModelPair:
 
             threads = split_threads(len(self.sides), total_threads)
         self._threads: dict[Side, int | None] = dict(zip(self.sides, threads, strict=True))
+        shares = [t for t in threads if t]
+        # What the sides generating share between them: the shares given, else the machine's cores.
+        self._total_threads = sum(shares) if len(shares) == len(self.sides) else total_threads
+        self._generating: set[Side] = set()
+        self._sharing = threading.Lock()
         self._slots: dict[Side, EngineSlot] = {side: EngineSlot() for side in self.sides}
         self._remember = remember
         self.closed = threading.Event()
@@ -140,6 +156,37 @@ class ModelPair:
 
     def slot(self, side: Side) -> EngineSlot:
         return self._slots[side]
+
+    # ----- the threads of the sides generating --------------------------------------------------
+    def begin_generating(self, *sides: Side) -> None:
+        """`sides` start generating (their callers hold their slots): the threads are shared evenly
+        between every side generating now."""
+        with self._sharing:
+            self._generating.update(sides)
+            self._share_threads()
+
+    def end_generating(self, side: Side) -> None:
+        """`side` stopped generating: the sides still generating get its threads. Call it before
+        letting go of the side's slot (after that, its engine may be switched or closed)."""
+        with self._sharing:
+            self._generating.discard(side)
+            self._share_threads()
+
+    @contextmanager
+    def generating(self, side: Side) -> Iterator[None]:
+        self.begin_generating(side)
+        try:
+            yield
+        finally:
+            self.end_generating(side)
+
+    def _share_threads(self) -> None:
+        from engines.threads import rebalance_threads
+
+        # Only engines of sides generating: each is held by the thread generating on it, so none is
+        # switched or closed under us; set_threads takes effect at that engine's next decode.
+        running = [self._slots[s].engine for s in self.sides if s in self._generating]
+        rebalance_threads([e for e in running if e is not None], self._total_threads)
 
     def switch(
         self,

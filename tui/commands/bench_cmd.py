@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from engines.parallel import DEFAULT_PARALLEL
 from tui.commands.cli_table import width_rule
 from tui.commands.options import add_weights_option, weights_choice
 from tui.commands.scorecard_cmd import SCORE_COLUMNS, add_metric_option
@@ -18,6 +19,7 @@ BENCH_EXAMPLES = """examples:
   duel bench all                                      every built-in suite
   duel bench knowledge --shots 5                      5-shot multiple choice
   duel bench sentiment --method generate              score by chat answers instead of log-likelihood
+  duel bench math --parallel 1                        generate one answer at a time
   duel bench sentiment -m scripted:a -m scripted:b    deterministic test engines, no weights needed
 
 Models run one after another, each with every core (running two at once on a laptop only makes both
@@ -61,6 +63,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     bench.add_argument(
         "--max-tokens", type=int, metavar="N", help="override the generation limit of every suite"
     )
+    bench.add_argument(
+        "--parallel",
+        type=int,
+        default=DEFAULT_PARALLEL,
+        metavar="N",
+        help="generated answers in flight at once: sequences per llama.cpp decode, or requests to a "
+        f"remote server (default {DEFAULT_PARALLEL}; 1: one at a time)",
+    )
     add_weights_option(bench)
     add_metric_option(bench)
     bench.set_defaults(handler=cmd_bench)
@@ -83,6 +93,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         ("--limit", args.limit, 1),
         ("--threads", args.threads, 1),
         ("--ctx", args.ctx, 256),
+        ("--parallel", args.parallel, 1),
     )
     request = BenchRequest(
         suites=tuple(args.suites),
@@ -95,6 +106,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         n_ctx=args.ctx,
         max_tokens=args.max_tokens,
         weights=weights_choice(args),
+        parallel=args.parallel,
     )
     console = Console(stderr=False)
     stop_flag = StopFlag("\nstopping after the item in flight (Ctrl-C again to abort)...")

@@ -1,8 +1,9 @@
 """`duel chat`: one prompt, two models answering at the same time, stats under each.
 
 Both generations run in their own thread (llama.cpp releases the GIL), each engine with its share of
-the cores. On a terminal the answers stream live in two columns; otherwise (a pipe, `--json`) the
-result is printed once at the end.
+the cores; when one ends, the other gets its cores (the pair's thread handover, tui/pair.py, which
+the TUI's chat panes use too). On a terminal the answers stream live in two columns; otherwise (a
+pipe, `--json`) the result is printed once at the end.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
     from engines.base import Engine, GenerationParams, Message, Stats
+    from tui.chat_state import Side
     from tui.pair import ModelPair
 
 EXAMPLES = """examples:
@@ -93,6 +95,7 @@ class Lane:
 
     ref: str
     engine: Engine
+    side: Side
     parts: list[str] = field(default_factory=list)
     threads_at_start: int | None = None
     stats: Stats | None = None
@@ -121,8 +124,7 @@ def run_chat(args: argparse.Namespace) -> int:
     pair = ModelPair(*refs, total_threads=args.threads)  # the TUI's pair object, on one or two models
     lanes = _load(pair, args)
     try:
-        interrupted = _generate(lanes, messages, params, live=not args.json and sys.stdout.isatty(),
-                                total_threads=args.threads)
+        interrupted = _generate(pair, lanes, messages, params, live=not args.json and sys.stdout.isatty())
     finally:
         pair.close()
     for lane in lanes:  # a failure in one lane is reported after the other lane's output is shown
@@ -179,7 +181,7 @@ def _load(pair: ModelPair, args: argparse.Namespace) -> list[Lane]:
             else:
                 engine = pair.switch(side, ref, options, progress=no_progress)
             assert engine is not None  # nothing stops a switch here but an exception
-            lanes.append(Lane(ref, engine, threads_at_start=getattr(engine, "threads", None)))
+            lanes.append(Lane(ref, engine, side, threads_at_start=getattr(engine, "threads", None)))
             template = engine.template
             if template.source.startswith("builtin:") and engine.describe().path and not args.json:
                 status.print(f"note: {ref} renders prompts with the {template.source} chat template "
@@ -194,20 +196,13 @@ def _load(pair: ModelPair, args: argparse.Namespace) -> list[Lane]:
     return lanes
 
 
-def _generate(lanes: list[Lane], messages: list[Message], params: GenerationParams, *, live: bool,
-              total_threads: int | None = None) -> bool:
+def _generate(pair: ModelPair, lanes: list[Lane], messages: list[Message], params: GenerationParams, *,
+              live: bool) -> bool:
     """Run every lane in its own thread at once. Returns True when the user pressed Ctrl-C.
 
-    When a lane finishes, the lanes still generating get its cores (see `rebalance_threads`).
+    When a lane finishes, the lanes still generating get its cores (`ModelPair.end_generating`).
     """
-    from engines.threads import rebalance_threads
-
     stop = threading.Event()
-    rebalancing = threading.Lock()
-
-    def hand_over_threads() -> None:
-        with rebalancing:
-            rebalance_threads([lane.engine for lane in lanes if not lane.done], total_threads)
 
     def work(lane: Lane) -> None:
         try:
@@ -220,9 +215,9 @@ def _generate(lanes: list[Lane], messages: list[Message], params: GenerationPara
             lane.error = exc
         finally:
             lane.done = True
-            if len(lanes) > 1 and not stop.is_set():
-                hand_over_threads()
+            pair.end_generating(lane.side)
 
+    pair.begin_generating(*(lane.side for lane in lanes))  # all at once: each starts with its share
     threads = [threading.Thread(target=work, args=(lane,), name=f"duel-{lane.ref}", daemon=True)
                for lane in lanes]
     interrupted = False

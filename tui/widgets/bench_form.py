@@ -1,4 +1,5 @@
-"""The setup of a benchmark run: suites, the two models, items per suite, seed, scoring method.
+"""The setup of a benchmark run: suites, the two models, items per suite, seed, scoring method and
+how many generated answers run at once.
 
 It only gathers and checks what the user typed; `request()` returns the same `BenchRequest` that
 `duel bench` builds from its flags, so both run the same thing.
@@ -13,6 +14,7 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Selecti
 from textual.widgets.selection_list import Selection
 
 from benchmarks.runner import BenchRequest
+from engines.parallel import DEFAULT_PARALLEL
 from models.errors import DuelError
 
 DEFAULT_SUITES = ("sentiment",)
@@ -42,6 +44,10 @@ class BenchForm(VerticalScroll):
         with RadioSet(id="bench-method", compact=True):
             yield RadioButton("log-likelihood of each option", value=True, id=METHOD_IDS["loglik"])
             yield RadioButton("generate an answer and parse it", id=METHOD_IDS["generate"])
+        yield Label("Answers generated at once", classes="field-label")
+        yield Input(str(DEFAULT_PARALLEL), id="bench-parallel", type="integer", compact=True,
+                    tooltip="Sequences per llama.cpp decode, or requests in flight to a remote server; "
+                    "1 generates one answer at a time")
         yield Button("Start (ctrl+s)", id="bench-start", variant="success")
         yield Static("", id="bench-form-error")
 
@@ -74,6 +80,7 @@ class BenchForm(VerticalScroll):
         self.query_one("#bench-limit", Input).value = "" if request.limit is None else str(request.limit)
         self.query_one("#bench-seed", Input).value = str(request.seed)
         self.query_one(f"#{METHOD_IDS.get(request.method, 'method-loglik')}", RadioButton).value = True
+        self.query_one("#bench-parallel", Input).value = str(request.parallel)
 
     def selected_suites(self) -> list[str]:
         return list(self.query_one("#bench-suites", SelectionList).selected)
@@ -98,12 +105,17 @@ class BenchForm(VerticalScroll):
         seed_text = self.query_one("#bench-seed", Input).value.strip() or "0"
         if not seed_text.lstrip("-").isdigit():
             raise DuelError("the seed must be a whole number")
+        parallel_text = self.query_one("#bench-parallel", Input).value.strip() or str(DEFAULT_PARALLEL)
+        parallel = int(parallel_text) if parallel_text.lstrip("-").isdigit() else 0
+        if parallel < 1:
+            raise DuelError("answers generated at once must be a whole number of at least 1")
         pressed = self.query_one("#bench-method", RadioSet).pressed_button
         method = "generate" if pressed is not None and pressed.id == METHOD_IDS["generate"] else "loglik"
         # Suites in the order the picker lists them, so the same choice is the same run (resumable).
         ordered = tuple(name for name in self.suite_names if name in suites)
         return BenchRequest(
-            suites=ordered, models=tuple(models), limit=limit, seed=int(seed_text), method=method
+            suites=ordered, models=tuple(models), limit=limit, seed=int(seed_text), method=method,
+            parallel=parallel,
         )
 
     def show_error(self, text: str) -> None:

@@ -365,17 +365,20 @@ class ChatPane(Vertical):
                 pending: list[str] = []
                 last_post = float("-inf")
                 stats: Stats | None = None
-                for chunk in engine.stream_chat(fitted.messages, params, should_stop):
-                    if chunk.text:
-                        pending.append(chunk.text)
-                    if chunk.stats is not None:
-                        stats = chunk.stats
-                    now = time.monotonic()
-                    if pending and now - last_post >= TEXT_BATCH_S:
-                        self.post_message(
-                            AnswerText(job.turn_index, job.generation, "".join(pending), len(pending))
-                        )
-                        pending, last_post = [], now
+                # The pair shares the cores between the panes answering; when this one ends, the
+                # other pane (if still answering) gets its threads.
+                with self._pair.generating(self.pane):
+                    for chunk in engine.stream_chat(fitted.messages, params, should_stop):
+                        if chunk.text:
+                            pending.append(chunk.text)
+                        if chunk.stats is not None:
+                            stats = chunk.stats
+                        now = time.monotonic()
+                        if pending and now - last_post >= TEXT_BATCH_S:
+                            self.post_message(
+                                AnswerText(job.turn_index, job.generation, "".join(pending), len(pending))
+                            )
+                            pending, last_post = [], now
                 if pending:
                     self.post_message(
                         AnswerText(job.turn_index, job.generation, "".join(pending), len(pending))
