@@ -17,7 +17,17 @@ from rouge_score import rouge_scorer
 from benchmarks.runner import BenchRequest, run_bench
 from benchmarks.scorecard import build_scorecard
 from benchmarks.sent_store import split_parts
-from engines.base import Chunk, GenerationParams, LoadOptions, Message, OptionScore, ShouldStop
+from engines.base import (
+    Chunk,
+    GenerationParams,
+    GenerationRequest,
+    GenerationResult,
+    LoadOptions,
+    Message,
+    NoteSink,
+    OptionScore,
+    ShouldStop,
+)
 from engines.scripted import ScriptedEngine
 from models.paths import results_db_file
 from tui.cli import main
@@ -39,6 +49,20 @@ class Recorder(ScriptedEngine):
     ) -> Iterator[Chunk]:
         self.seen.setdefault(self._name, []).append(("chat", [dict(m) for m in messages], params))
         yield from super().stream_chat(messages, params, should_stop)
+
+    def generate_many(
+        self,
+        requests: Sequence[GenerationRequest],
+        parallel: int = 1,
+        should_stop: ShouldStop | None = None,
+        on_note: NoteSink | None = None,
+    ) -> Iterator[tuple[int, GenerationResult]]:
+        """The runner's path for generated items: each request is recorded as given."""
+        for request in requests:
+            self.seen.setdefault(self._name, []).append(
+                ("chat", [dict(m) for m in request.messages], request.params)
+            )
+        yield from super().generate_many(requests, parallel, should_stop, on_note)
 
 
 def _recording(ref: str, options: LoadOptions | None = None, progress: Any = None) -> Recorder:

@@ -21,7 +21,7 @@ LIMIT = 12
 COMMAND = [
     sys.executable, "-m", "tui", "bench", "sentiment",
     "-m", "scripted:a?delay=0.05", "-m", "scripted:b",
-    "--limit", str(LIMIT), "--method", "generate",
+    "--limit", str(LIMIT), "--method", "generate", "--parallel", "4",
 ]  # fmt: skip
 
 

@@ -46,8 +46,10 @@ def headless_run(
     limit: int | None = 12,
     method: str = "loglik",
     stop_after: int | None = None,
+    parallel: int = 1,
 ) -> int:
-    """Run the real runner without the TUI; `stop_after` items stops it early (a partial run)."""
+    """Run the real runner without the TUI; `stop_after` items stops it early (a partial run; one
+    generated item at a time by default, so the stop lands after exactly that many)."""
     done = [0]
 
     def on_event(event: object) -> None:
@@ -57,7 +59,7 @@ def headless_run(
     def should_stop() -> bool:
         return stop_after is not None and done[0] >= stop_after
 
-    request = BenchRequest(suites=suites, models=models, limit=limit, method=method)
+    request = BenchRequest(suites=suites, models=models, limit=limit, method=method, parallel=parallel)
     return run_bench(request, on_event=on_event, should_stop=should_stop).run_id
 
 
