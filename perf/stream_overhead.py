@@ -5,9 +5,10 @@
     Llama object, same prompt tokens, same threads, greedy, the same number of tokens. Runs
     alternate, medians are compared. Target >= 0.95.
 (b) side_by_side_ratio: aggregate tokens/s (all generated tokens / wall time, prompt included) of the
-    bundled Qwen and SmolLM2 generating at once through `duel chat`'s code path (cores split between
-    them, one thread each on a 2-core machine; when one finishes the other gets its cores) over the
-    same two run one after another with all cores. Target >= 0.90.
+    bundled Qwen and SmolLM2 generating at once through the TUI's path, `ModelPair` (one worker
+    thread per pane, cores split between them, one thread each on a 2-core machine; when one
+    finishes the other gets its cores), over the same two run one after another with all cores.
+    Target >= 0.90.
 
 Usage: python perf/stream_overhead.py [--tokens 256] [--rounds 3] [--threads N]
 The last line is `overhead_ratio=... side_by_side_ratio=...`.
@@ -19,6 +20,7 @@ import argparse
 import os
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -91,22 +93,42 @@ def measure_overhead(engine: LlamaCppEngine, n_tokens: int, rounds: int) -> floa
 
 
 def together(engines: list[LlamaCppEngine], n_tokens: int, total: int) -> tuple[int, float]:
-    """Both at once exactly as `duel chat` runs them: one thread each, cores split, and the cores
-    of the model that finishes first handed to the other."""
-    from tui.commands.chat_cmd import Lane, _generate
+    """Both at once exactly as the TUI's panes run them: one worker thread per side, each inside
+    `ModelPair.generating(side)` on its side's slot, so the pair splits the cores between the sides
+    answering and hands the cores of the side that finishes first to the other (`duel chat` goes
+    through the same pair)."""
+    from tui.pair import ModelPair
 
-    for engine, share in zip(engines, split_threads(len(engines), total), strict=True):
-        engine.set_threads(share)
-        _fresh(engine)
-    lanes = [Lane(engine.describe().name, engine) for engine in engines]
+    by_ref = {engine.describe().name: engine for engine in engines}
+    refs = list(by_ref)
+    pair = ModelPair(refs[0], refs[1], open_engine=lambda ref, options=None, progress=None: by_ref[ref],
+                     total_threads=total)
+    for side, ref in zip(pair.sides, refs, strict=True):
+        pair.switch(side, ref, LoadOptions())  # hands over the loaded engine, sets its thread share
+        _fresh(by_ref[ref])
     params = GenerationParams(max_tokens=n_tokens, temperature=0.0, seed=1)
+    produced: dict[str, int] = {}
+    errors: list[BaseException] = []
+
+    def pane_worker(side: str) -> None:
+        try:
+            with pair.slot(side).hold() as slot, pair.generating(side):
+                for chunk in slot.engine.stream_chat(PROMPT, params):
+                    if chunk.stats is not None:
+                        produced[side] = chunk.stats.completion_tokens
+        except BaseException as exc:  # re-raised in the main thread
+            errors.append(exc)
+
+    workers = [threading.Thread(target=pane_worker, args=(side,)) for side in pair.sides]
     start = time.perf_counter()
-    _generate(lanes, PROMPT, params, live=False, total_threads=total)
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
     wall = time.perf_counter() - start
-    for lane in lanes:
-        if lane.error is not None:
-            raise lane.error
-    return sum(lane.stats.completion_tokens for lane in lanes if lane.stats), wall
+    if errors:
+        raise errors[0]
+    return sum(produced.values()), wall
 
 
 def one_after_another(engines: list[LlamaCppEngine], n_tokens: int, total: int) -> tuple[int, float]:
