@@ -34,7 +34,7 @@ from benchmarks.sent_store import load_sent, store_sent
 from benchmarks.suites import SuiteManifest
 from models import sqlite_schema
 from models.errors import DuelError
-from models.paths import ensure, results_db_file
+from models.paths import results_db_file
 
 __all__ = ["SCHEMA_VERSION", "ItemResult", "ResultRecord", "ResultsStore", "RunRow", "StoredResult"]
 
@@ -210,36 +210,14 @@ def _pid_alive(pid: int) -> bool:
     return psutil.pid_exists(pid)
 
 
-class ResultsStore:
+class ResultsStore(sqlite_schema.VersionedStore):
     """One connection per thread/process; each finished item is its own committed transaction."""
 
+    MIGRATIONS = MIGRATIONS
+    FOREIGN_KEYS = True
+
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or results_db_file()
-        ensure(self.path.parent)
-        # A generous timeout: the TUI and a CLI run may write at the same time.
-        self.conn = sqlite3.connect(self.path, timeout=30)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA foreign_keys = ON")
-        self.conn.execute("PRAGMA journal_mode = WAL")
-        self.migrate()
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self) -> ResultsStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # ------------------------------------------------------------------------------------ schema
-
-    def migrate(self) -> None:
-        sqlite_schema.migrate(self.conn, MIGRATIONS, self.path)
-
-    @property
-    def schema_version(self) -> int:
-        return sqlite_schema.schema_version(self.conn)
+        super().__init__(path or results_db_file())
 
     # -------------------------------------------------------------------------------------- runs
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Self
 
 from models.errors import DuelError
 
@@ -81,3 +82,40 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], path: Pat
                 raise
     finally:
         conn.isolation_level = isolation
+
+
+class VersionedStore:
+    """A SQLite file with a schema version: the connection, the migrations and the context manager the
+    results store and the arena store share. One connection per thread (sqlite3's default)."""
+
+    MIGRATIONS: Sequence[Migration] = ()
+    FOREIGN_KEYS = False
+
+    def __init__(self, path: Path) -> None:
+        from models.paths import ensure
+
+        self.path = path
+        ensure(self.path.parent)
+        # A generous timeout: the TUI and a CLI run may write to the same file at the same time.
+        self.conn = sqlite3.connect(self.path, timeout=30)
+        self.conn.row_factory = sqlite3.Row
+        if self.FOREIGN_KEYS:
+            self.conn.execute("PRAGMA foreign_keys = ON")
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def migrate(self) -> None:
+        migrate(self.conn, self.MIGRATIONS, self.path)
+
+    @property
+    def schema_version(self) -> int:
+        return schema_version(self.conn)

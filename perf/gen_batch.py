@@ -11,7 +11,7 @@
    request after a fixed delay, like a busy inference server: 8 requests in flight against 1.
 3. With `--sweep 1,2,4,8,16`: items/s of the math items by P on each model, to choose the default.
 
-Usage: python perf/gen_batch.py [--parallel 8] [--math 20] [--summarize 10] [--threads N]
+Usage: python perf/gen_batch.py [--parallel 16] [--math 20] [--summarize 10] [--threads N]
                                 [--sweep 1,2,4,8,16] [--models qwen,smol]
 The last line is `batched_gen_speedup_qwen=… batched_gen_speedup_smol=… remote_parallel_speedup=…`.
 Uses DUEL_HOME (or the user's data dir) for the assembled Qwen. Peak RSS is printed at the end.
@@ -36,6 +36,7 @@ from benchmarks.scoring import score_parsed  # noqa: E402
 from benchmarks.suites import Item, load_suite  # noqa: E402
 from engines.base import GenerationParams, GenerationRequest, GenerationResult, LoadOptions  # noqa: E402
 from engines.llama_cpp_engine import LlamaCppEngine  # noqa: E402
+from engines.parallel import DEFAULT_PARALLEL  # noqa: E402
 from engines.threads import available_cores  # noqa: E402
 from models.resolve import resolve  # noqa: E402
 
@@ -157,7 +158,7 @@ def remote_speedup(parallel: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parallel", type=int, default=8)
+    parser.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL)
     parser.add_argument("--math", type=int, default=20)
     parser.add_argument("--summarize", type=int, default=10)
     parser.add_argument("--threads", type=int, default=available_cores())

@@ -26,7 +26,7 @@ from typing import Any
 
 from models import sqlite_schema
 from models.errors import DuelError
-from models.paths import arena_db_file, ensure
+from models.paths import arena_db_file
 
 VOTES = ("a", "b", "tie", "bothbad")
 STATUSES = ("open", "voted", "no_verdict")
@@ -246,34 +246,13 @@ def _from_row(row: sqlite3.Row) -> BattleRecord:
     )
 
 
-class ArenaStore:
+class ArenaStore(sqlite_schema.VersionedStore):
     """One connection per thread; every write below is one committed transaction."""
 
+    MIGRATIONS = MIGRATIONS
+
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or arena_db_file()
-        ensure(self.path.parent)
-        self.conn = sqlite3.connect(self.path, timeout=30)  # the TUI and a CLI may write at once
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode = WAL")
-        self.migrate()
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self) -> ArenaStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # ------------------------------------------------------------------------------------ schema
-
-    def migrate(self) -> None:
-        sqlite_schema.migrate(self.conn, MIGRATIONS, self.path)
-
-    @property
-    def schema_version(self) -> int:
-        return sqlite_schema.schema_version(self.conn)
+        super().__init__(path or arena_db_file())
 
     # ------------------------------------------------------------------------------------ writes
 
