@@ -50,12 +50,10 @@ def test_a_failing_migration_leaves_the_old_version_and_nothing_half_applied(
 ) -> None:
     """The arena store migrates through the shared runner (models.sqlite_schema): a migration and its
     version bump commit together or not at all."""
-    from benchmarks.arena import store as arena_store
-
     db = tmp_path / "arena.sqlite3"
     ArenaStore(db).close()
     broken = "CREATE TABLE extra (x INTEGER);\nINSERT INTO no_such_table VALUES (1);"
-    monkeypatch.setattr(arena_store, "MIGRATIONS", (*arena_store.MIGRATIONS, broken))
+    monkeypatch.setattr(ArenaStore, "MIGRATIONS", (*ArenaStore.MIGRATIONS, broken))
     with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
         ArenaStore(db)
     with sqlite3.connect(db) as conn:
