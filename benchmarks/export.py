@@ -156,7 +156,9 @@ def scorecard_title(card: Scorecard) -> str:
 
 def settings_line(card: Scorecard) -> str:
     s = card.run["settings"]
-    keys = ("method", "shots", "limit", "seed", "n_ctx", "max_tokens", "threads")
+    keys = ["method", "shots", "limit", "seed", "n_ctx", "max_tokens", "threads"]
+    if "parallel" in s:  # runs stored before --parallel existed generated one item at a time
+        keys.append("parallel")
     return ", ".join(f"{k} {s.get(k) if s.get(k) is not None else 'default'}" for k in keys)
 
 

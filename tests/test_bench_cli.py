@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from benchmarks.store import SCHEMA_VERSION
+from engines.parallel import DEFAULT_PARALLEL
 from models.paths import results_db_file
 from tests.browser import external_references
 from tui.cli import main
@@ -111,6 +112,7 @@ def test_bench_runs_scorecard_end_to_end(tmp_path: Path, capsys: pytest.CaptureF
     assert "# duel scorecard — run 2 (complete)" in text
     assert "| sentiment | scripted:a" in text and "ROUGE-L F" in text
     assert "no significant difference" in text  # 6 items cannot separate two models
+    assert f"threads default, parallel {DEFAULT_PARALLEL}." in text  # the settings line says how it ran
 
     assert main(["scorecard", "1", "-o", str(tmp_path / "card.csv")]) == 0
     frame = pd.read_csv(tmp_path / "card.csv")
