@@ -33,7 +33,8 @@ NOTES = (
     "exact McNemar test (accuracy-type) or paired bootstrap (macro-F1, ROUGE); p >= 0.05 is reported as "
     "no significant difference, with the items that would settle it at 80% power (McNemar sample size "
     "from the discordant rates, or a normal approximation from the bootstrap standard error). "
-    "latency/item is the mean seconds per item; tok/s counts generated tokens; value/s = headline metric "
+    "latency/item is the mean seconds per item (items batched together share the batch's time); "
+    "tok/s counts generated tokens; value/s = headline metric "
     "/ latency per item; value/GB = headline metric / model file size."
 )
 NO_PROMPT = "not stored: computed before duel stored what it sent (results schema 3)"

@@ -1,7 +1,8 @@
 """A run's scorecard: per suite x model metrics with intervals, costs, value, and head-to-head tests.
 
 Definitions (also printed in exports):
-- latency/item: mean seconds per item (log-likelihood batches share their time evenly);
+- latency/item: mean seconds per item (items batched together share the run's time: log-likelihood
+  batches evenly, generated items the time since the previous one finished);
 - tok/s: generated tokens per second of item time (generation suites only);
 - total time: the sum of item times (reused items count with the time they took when computed);
 - peak RSS: the largest resident memory seen while that model ran (RSS, since llama.cpp allocates

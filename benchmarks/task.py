@@ -335,6 +335,10 @@ class SuiteTask:
             assert isinstance(one.prompt, ChatPrompt)
             requests.append(GenerationRequest(one.prompt.messages, one.prompt.params))
         finished = 0
+        # An item's time is the run's time since the previous item finished: the items in flight
+        # together share the run's time instead of each counting all of it, so total time, tok/s
+        # and value/s describe what the run cost (as log-likelihood batches share theirs).
+        last = time.perf_counter()
         results = self.engine.generate_many(
             requests,
             parallel=self.ctx.parallel,
@@ -346,8 +350,12 @@ class SuiteTask:
             if result.finish_reason == "cancelled":
                 continue  # stopped mid-item: nothing stored, the next run generates it again
             finished += 1
+            now = time.perf_counter()
+            share, last = now - last, now
+            if self.ctx.parallel <= 1:
+                share = result.stats.total_s  # one at a time: the item's own time, as measured
             if result.error is not None:  # this item alone failed (did not fit, a remote request failed)
-                self.finish_unanswered(one, str(result.error), result.stats.total_s)
+                self.finish_unanswered(one, str(result.error), share)
                 continue
-            self.finish_text(one, result.text, result.stats.total_s, result.stats)
+            self.finish_text(one, result.text, share, result.stats)
         return finished == len(pending)

@@ -131,6 +131,21 @@ def test_a_rerun_with_another_parallel_resumes_the_same_run(duel_home: Path) -> 
     assert (again.run_id, again.cached, again.computed) == (first.run_id, first.computed, 6 - first.computed)
 
 
+@pytest.mark.parametrize("parallel", [1, 4])
+def test_items_generated_together_share_the_run_time(duel_home: Path, parallel: int) -> None:
+    """Total time and tok/s describe what the run cost: items generated 4 at a time each take
+    about as long as one alone, so adding their own times would count the run's time about 4 times."""
+    from benchmarks.scorecard import build_scorecard
+
+    request = BenchRequest(("math",), ("scripted:a?delay=0.02",), limit=8, method="generate",
+                           parallel=parallel)
+    start = time.perf_counter()
+    run_id = run_bench(request).run_id
+    wall = time.perf_counter() - start
+    (row,) = build_scorecard(str(run_id)).rows
+    assert 0.5 * wall < row.total_time_s <= wall
+
+
 @pytest.mark.parametrize("method", ["loglik", "generate"])
 def test_changed_settings_are_not_served_from_cache(method: str) -> None:
     first = run_bench(BenchRequest(("sentiment",), ("scripted:a",), limit=4, method=method))
