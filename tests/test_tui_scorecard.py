@@ -160,7 +160,7 @@ async def test_export_writes_the_same_files_as_duel_scorecard(tmp_path: Path, ca
         await pilot.click("#export-csv")
         await settle(pilot)
         assert screen.exported == [export_path(run_id, "csv")]
-        await pilot.press("e")  # all four
+        await pilot.press("e")  # all six
         await settle(pilot)
         shown = str(screen.query_one("#card-export-path", Static).render())
         folder = export_path(run_id, "md").parent
@@ -176,6 +176,13 @@ async def test_export_writes_the_same_files_as_duel_scorecard(tmp_path: Path, ca
         data = json.loads(export_path(run_id, "json").read_text(encoding="utf-8"))
         assert len(data["items"]) == 18 and data["run"]["id"] == run_id
         assert "<html" in export_path(run_id, "html").read_text(encoding="utf-8")
+        # The summary chart, as `duel scorecard --format svg|png` writes it.
+        svg = export_path(run_id, "svg")
+        assert svg.name in shown and svg.read_text(encoding="utf-8") == render(card, "svg")
+        png = export_path(run_id, "png")
+        assert png.name in shown and png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        assert duel_main(["scorecard", str(run_id), "--format", "png", "-o", str(tmp_path / "cli.png")]) == 0
+        assert png.stat().st_size > 1000 and (tmp_path / "cli.png").stat().st_size > 1000
 
 
 async def test_unknown_run_is_shown_not_crashed() -> None:

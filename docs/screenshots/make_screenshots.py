@@ -1,9 +1,10 @@
 """Regenerate the README screenshots: the chat with the two bundled models, settings, picker, help;
 the arena (a battle of the bundled models, before and after the vote) and the leaderboard.
 
-Run from the repository root: `python docs/screenshots/make_screenshots.py [chat] [arena]` (both by
-default; uses DUEL_HOME or the user's data dir for the assembled Qwen; conversations and arena votes
-go to temporary stores). The leaderboard shows 300 votes simulated from ratings chosen for the
+Run from the repository root: `python docs/screenshots/make_screenshots.py [chat] [arena]
+[scorecard]` (chat and arena by default; scorecard: the screen of the latest run in DUEL_HOME, the
+README's real run). Uses DUEL_HOME or the user's data dir for the assembled Qwen; conversations and
+arena votes go to temporary stores. The leaderboard shows 300 votes simulated from ratings chosen for the
 picture (benchmarks/arena/simulate.py), not a measurement: its caption in the README says so.
 """
 
@@ -128,11 +129,36 @@ async def arena() -> None:
             app.save_screenshot(str(HERE / "leaderboard.svg"))
 
 
+async def scorecard() -> None:
+    """The scorecard screen of the latest run in DUEL_HOME: the README's real run
+    (`duel bench all --limit 20 --seed 0`, see make_scorecard_shots.py)."""
+    from benchmarks.store import ResultsStore
+    from tui.screens.scorecard_screen import ScorecardScreen
+
+    with ResultsStore() as store:
+        run_id = store.resolve_run("last").id
+    with tempfile.TemporaryDirectory() as tmp:
+        app = DuelApp(
+            ModelPair("scripted:left", "scripted:right"),
+            store=ConversationStore(Path(tmp) / "conversations.sqlite3"),
+            reopen_last=False,
+        )
+        async with app.run_test(size=(160, 45)) as pilot:
+            screen = ScorecardScreen(run_id)
+            await app.push_screen(screen)
+            while screen.card is None:
+                await pilot.pause(0.1)
+            await pilot.pause(0.5)
+            app.save_screenshot(str(HERE / "scorecard.svg"))
+
+
 async def main(which: list[str]) -> None:
     if "chat" in which:
         await chat()
     if "arena" in which:
         await arena()
+    if "scorecard" in which:
+        await scorecard()
     print(f"screenshots written to {HERE}")
 
 

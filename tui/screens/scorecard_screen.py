@@ -39,7 +39,7 @@ from tui.widgets.score_items import FILTERS, ScoreItemsTable, item_rows
 from tui.widgets.score_recommend import RecommendView
 from tui.widgets.score_summary import ScoreSummaryTable, head_to_head_text
 
-EXPORT_FORMATS = ("md", "csv", "json", "html")
+EXPORT_FORMATS = ("md", "csv", "json", "html", "svg", "png")  # as `duel scorecard --format`
 
 
 def export_path(run_id: int, fmt: str) -> Path:
