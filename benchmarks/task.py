@@ -351,9 +351,9 @@ class SuiteTask:
                 continue  # stopped mid-item: nothing stored, the next run generates it again
             finished += 1
             now = time.perf_counter()
-            share, last = now - last, now
-            if self.ctx.parallel <= 1:
-                share = result.stats.total_s  # one at a time: the item's own time, as measured
+            # One at a time: the item's own time, as the engine measured it.
+            share = result.stats.total_s if self.ctx.parallel <= 1 else now - last
+            last = now
             if result.error is not None:  # this item alone failed (did not fit, a remote request failed)
                 self.finish_unanswered(one, str(result.error), share)
                 continue

@@ -362,8 +362,12 @@ class LlamaCppEngine(Engine):
             yield Chunk(text=rest)
         yield Chunk(stats=progress.stats(time.perf_counter()))
 
+    def _fits(self, n_prompt: int) -> bool:
+        """A prompt of `n_prompt` tokens leaves room for at least one reply token."""
+        return n_prompt + 1 <= self.n_ctx
+
     def _check_fits(self, n_prompt: int) -> None:
-        if n_prompt + 1 > self.n_ctx:
+        if not self._fits(n_prompt):
             raise ContextOverflowError(
                 f"{self._info.name}: the prompt is {n_prompt} tokens and the context window is "
                 f"{self.n_ctx}, which leaves no room for a reply (shorten the conversation or raise --ctx)"
@@ -408,7 +412,7 @@ class LlamaCppEngine(Engine):
         self._check_open()
         if parallel > 1 and len(requests) > 1:
             prompts = [self._tokenize_prompt(self.render_chat(r.messages)) for r in requests]
-            fitting = [i for i, p in enumerate(prompts) if len(p) + 1 <= self.n_ctx]
+            fitting = [i for i, p in enumerate(prompts) if self._fits(len(p))]
             plan = plan_batch(
                 [prompts[i] for i in fitting],
                 [self._budget(requests[i].params, len(prompts[i])) for i in fitting],

@@ -9,8 +9,8 @@ processes opening an old file at once (the TUI and `duel bench`) migrate it once
 A migration is a SQL script or a function of the connection (for steps SQL cannot express, such as
 filling a new table from the rows already there); a function must not commit.
 
-Why here: `models` is the bottom layer that both `benchmarks` (results store) and `tui` (chat store)
-already import for their paths (models/paths.py), and this module needs nothing but sqlite3.
+Why here: `models` is the bottom layer that both `benchmarks` (results and arena stores) and `tui`
+(chat store) already import for their paths (models/paths.py), and this module needs nothing else.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Self
 
 from models.errors import DuelError
+from models.paths import ensure
 
 Migration = str | Callable[[sqlite3.Connection], None]
 
@@ -92,8 +93,6 @@ class VersionedStore:
     FOREIGN_KEYS = False
 
     def __init__(self, path: Path) -> None:
-        from models.paths import ensure
-
         self.path = path
         ensure(self.path.parent)
         # A generous timeout: the TUI and a CLI run may write to the same file at the same time.
